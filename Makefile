@@ -1,0 +1,33 @@
+SOURCE_FILES := $(shell find src -type f -name '*.rs') Cargo.toml Cargo.lock
+# The policy's version; kept equal to Cargo.toml, metadata.yml and
+# artifacthub-pkg.yml by `make check-version`.
+VERSION ?= $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+OCI_REPOSITORY ?= ghcr.io/host-gateway-policy/policies/host-gateway
+
+policy.wasm: $(SOURCE_FILES)
+	cargo build --target=wasm32-wasip1 --release
+	cp target/wasm32-wasip1/release/host_gateway_policy.wasm policy.wasm
+
+annotated-policy.wasm: policy.wasm metadata.yml README.md
+	kwctl annotate -m metadata.yml -u README.md -o annotated-policy.wasm policy.wasm
+
+.PHONY: fmt
+fmt:
+	cargo fmt --all -- --check
+
+.PHONY: lint
+lint:
+	cargo clippy --all-targets -- -D warnings
+
+.PHONY: test
+test: fmt lint
+	cargo test
+
+.PHONY: e2e-tests
+e2e-tests: annotated-policy.wasm
+	bats e2e.bats
+
+.PHONY: clean
+clean:
+	cargo clean
+	rm -f policy.wasm annotated-policy.wasm

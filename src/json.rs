@@ -1,0 +1,176 @@
+//! Reading JSON text in place: the raw text of one field or of each array
+//! element, as slices of the input, so an edit can splice bytes without
+//! re-serialising (and so without losing or reformatting) anything else.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+/// The raw text of `key` in the JSON object `object`, or `None` when `object`
+/// is not an object or lacks the key. A repeated key yields its last value,
+/// as `serde_json::Value` (and so policy-server's diff) reads it.
+pub fn field<'a>(object: &'a str, key: &str) -> Option<&'a str> {
+    let mut de = serde_json::Deserializer::from_str(object);
+    FieldSeed { key }
+        .deserialize(&mut de)
+        .ok()
+        .flatten()
+        .map(RawValue::get)
+}
+
+/// The raw text at `path` of nested object keys.
+pub fn path<'a>(object: &'a str, keys: &[&str]) -> Option<&'a str> {
+    keys.iter().try_fold(object, |text, key| field(text, key))
+}
+
+/// The raw text of each element of the JSON array `array`, or `None` when
+/// `array` is not an array.
+pub fn elements(array: &str) -> Option<Vec<&str>> {
+    serde_json::from_str::<Vec<&RawValue>>(array)
+        .ok()
+        .map(|items| items.into_iter().map(RawValue::get).collect())
+}
+
+/// Whether the raw JSON `value` is a string equal to `expected`, escapes
+/// decoded.
+pub fn is_string(value: &str, expected: &str) -> bool {
+    if !value.starts_with('"') {
+        return false;
+    }
+    match serde_json::from_str::<&str>(value) {
+        Ok(text) => text == expected,
+        // Borrowing fails only when the string has escapes.
+        Err(_) => serde_json::from_str::<String>(value).is_ok_and(|text| text == expected),
+    }
+}
+
+/// Where `inner`, a slice of `outer`, starts in `outer`.
+pub fn offset_in(outer: &str, inner: &str) -> Option<usize> {
+    let start = (inner.as_ptr() as usize).checked_sub(outer.as_ptr() as usize)?;
+    (start + inner.len() <= outer.len()).then_some(start)
+}
+
+struct FieldSeed<'k> {
+    key: &'k str,
+}
+
+impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
+    type Value = Option<&'de RawValue>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldSeed<'_> {
+    type Value = Option<&'de RawValue>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        while let Some(matches) = map.next_key_seed(KeyIs(self.key))? {
+            if matches {
+                found = Some(map.next_value::<&'de RawValue>()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Compares a map key without allocating it.
+struct KeyIs<'k>(&'k str);
+
+impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyIs<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<bool, E> {
+        Ok(key == self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case::simple(r#"{"a": 1, "b": [2]}"#, "b", Some("[2]"))]
+    #[case::missing(r#"{"a": 1}"#, "b", None)]
+    #[case::not_an_object(r#"[1, 2]"#, "a", None)]
+    #[case::a_string("\"a\"", "a", None)]
+    #[case::null("null", "a", None)]
+    #[case::last_of_repeated_keys(r#"{"a": 1, "a": {"x": 2}}"#, "a", Some(r#"{"x": 2}"#))]
+    #[case::escaped_key(r#"{"\u0061": true}"#, "a", Some("true"))]
+    #[case::nested_value_kept_verbatim(
+        r#"{"a" :  { "x" : 1.50 } }"#,
+        "a",
+        Some(r#"{ "x" : 1.50 }"#)
+    )]
+    fn finds_fields(#[case] object: &str, #[case] key: &str, #[case] expected: Option<&str>) {
+        assert_eq!(field(object, key), expected);
+    }
+
+    #[test]
+    fn field_is_a_slice_of_the_input() {
+        let object = r#"{ "spec" :  {"x": 1} }"#;
+        let spec = field(object, "spec").unwrap();
+        assert_eq!(offset_in(object, spec), Some(12));
+        assert_eq!(&object[12..12 + spec.len()], spec);
+    }
+
+    #[test]
+    fn follows_paths() {
+        let object = r#"{"spec": {"template": {"spec": {"hostAliases": []}}}}"#;
+        assert_eq!(
+            path(object, &["spec", "template", "spec", "hostAliases"]),
+            Some("[]")
+        );
+        assert_eq!(path(object, &["spec", "jobTemplate"]), None);
+        assert_eq!(path(object, &[]), Some(object));
+    }
+
+    #[rstest]
+    #[case::array(r#"[1, {"a": 2}, "x"]"#, Some(vec!["1", r#"{"a": 2}"#, r#""x""#]))]
+    #[case::empty("[]", Some(vec![]))]
+    #[case::object("{}", None)]
+    #[case::null("null", None)]
+    fn splits_arrays(#[case] array: &str, #[case] expected: Option<Vec<&str>>) {
+        assert_eq!(elements(array), expected);
+    }
+
+    #[rstest]
+    #[case::plain(r#""host-gateway""#, true)]
+    #[case::escaped(r#""host\u002dgateway""#, true)]
+    #[case::other(r#""host-gateway ""#, false)]
+    #[case::case_differs(r#""Host-Gateway""#, false)]
+    #[case::not_a_string("42", false)]
+    #[case::null("null", false)]
+    fn compares_strings(#[case] value: &str, #[case] expected: bool) {
+        assert_eq!(is_string(value, "host-gateway"), expected);
+    }
+
+    #[test]
+    fn offset_of_a_foreign_slice_is_none() {
+        let outer = String::from("abc");
+        let other = String::from("abcdef");
+        assert_eq!(offset_in(&outer, &other[2..]), None);
+    }
+}

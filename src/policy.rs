@@ -1,0 +1,172 @@
+//! One `validate` call, start to end. DNS sits behind a function argument,
+//! so the whole path runs and is tested without a waPC host.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::error::{Rejection, Warning, quote};
+use crate::lookup::{Choice, choose_addresses};
+use crate::pod_spec::pod_spec_path;
+use crate::rewrite::{find_host_gateway_entries, may_contain_host_gateway, replace_host_gateway};
+use crate::settings::Settings;
+
+/// What the policy answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Accepted as it is.
+    Accept,
+    /// Accepted with `host-gateway` replaced.
+    Mutate(Mutation),
+    /// Refused, with one sentence saying why.
+    Reject(Rejection),
+}
+
+/// A rewritten object and what to tell about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mutation {
+    /// The object's JSON text with the rewritten `hostAliases` entries.
+    pub object: String,
+    /// Returned to the API client.
+    pub warnings: Vec<Warning>,
+    /// One line for the policy server's log, e.g.
+    /// `[default] Deployment/web: host-gateway -> 192.168.65.254 (host.docker.internal)`.
+    pub summary: String,
+}
+
+/// The `validate` payload, borrowed from the request bytes.
+#[derive(Deserialize)]
+struct ValidatePayload<'a> {
+    #[serde(borrow, default)]
+    settings: Option<&'a RawValue>,
+    #[serde(borrow)]
+    request: AdmissionRequest<'a>,
+}
+
+/// The parts of an AdmissionRequest the policy reads.
+#[derive(Deserialize)]
+struct AdmissionRequest<'a> {
+    #[serde(default)]
+    kind: GroupKind,
+    #[serde(default)]
+    operation: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    namespace: String,
+    #[serde(borrow, default)]
+    object: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize, Default)]
+struct GroupKind {
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    kind: String,
+}
+
+/// Evaluates a `validate` payload (`{"settings": ..., "request": ...}`).
+/// `resolve` looks a host name up, answering addresses as text or the
+/// host's error; it is called only when the object holds `host-gateway`.
+///
+/// ```
+/// use host_gateway_policy::policy::{evaluate, Verdict};
+///
+/// let payload = br#"{"settings": {}, "request": {
+///     "kind": {"group": "", "version": "v1", "kind": "Pod"}, "operation": "CREATE",
+///     "name": "web", "namespace": "default",
+///     "object": {"spec": {"hostAliases": [{"ip": "host-gateway", "hostnames": ["db"]}]}}}}"#;
+/// let Verdict::Mutate(mutation) = evaluate(payload, |_| Ok(vec!["192.168.65.254".into()])) else {
+///     panic!("expected a mutation");
+/// };
+/// assert_eq!(mutation.object, r#"{"spec": {"hostAliases": [{"ip": "192.168.65.254", "hostnames": ["db"]}]}}"#);
+/// ```
+pub fn evaluate<R>(payload: &[u8], resolve: R) -> Verdict
+where
+    R: FnMut(&str) -> Result<Vec<String>, String>,
+{
+    // Nearly every request: skip parsing when `host-gateway` cannot occur.
+    if !may_contain_host_gateway(payload) {
+        return Verdict::Accept;
+    }
+    let payload: ValidatePayload = match serde_json::from_slice(payload) {
+        Ok(payload) => payload,
+        Err(e) => return Verdict::Reject(Rejection::UnreadableRequest(quote(&e.to_string()))),
+    };
+    let request = payload.request;
+    if !matches!(request.operation.as_str(), "CREATE" | "UPDATE") {
+        return Verdict::Accept;
+    }
+    let Some(path) = pod_spec_path(&request.kind.group, &request.kind.kind) else {
+        return Verdict::Accept;
+    };
+    let Some(object) = request.object.map(RawValue::get) else {
+        return Verdict::Accept;
+    };
+    let entries = find_host_gateway_entries(object, path);
+    if entries.is_empty() {
+        return Verdict::Accept;
+    }
+
+    let settings = match payload.settings {
+        Some(raw) => match Settings::from_json(raw.get().as_bytes()) {
+            Ok(settings) => settings,
+            Err(e) => return Verdict::Reject(Rejection::InvalidSettings(e)),
+        },
+        None => Settings::default(),
+    };
+    let choice = choose_addresses(&settings, resolve);
+    let (sources, warnings) = match &choice {
+        Choice::Found(found) => {
+            let sources: Vec<String> = found
+                .iter()
+                .map(|f| format!("{} ({})", f.ip, f.hostname))
+                .collect();
+            (sources, Vec::new())
+        }
+        Choice::Fallback { addresses, misses } => {
+            let listed = addresses
+                .iter()
+                .map(|ip| ip.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let warning = Warning::FallbackUsed {
+                misses: misses.clone(),
+                addresses: listed.clone(),
+            };
+            (vec![format!("{listed} (fallbackAddresses)")], vec![warning])
+        }
+        Choice::NoAddress(misses) => return Verdict::Reject(Rejection::NoAddress(misses.clone())),
+    };
+
+    Verdict::Mutate(Mutation {
+        object: replace_host_gateway(object, &entries, &choice.addresses()),
+        warnings,
+        summary: format!(
+            "{}{}/{}: host-gateway -> {}",
+            match request.namespace.as_str() {
+                "" => String::new(),
+                namespace => format!("[{namespace}] "),
+            },
+            request.kind.kind,
+            display_name(&request.name, object),
+            sources.join(", ")
+        ),
+    })
+}
+
+/// The object's name, or `generateName*` for objects named by the server.
+fn display_name(name: &str, object: &str) -> String {
+    if !name.is_empty() {
+        return quote(name);
+    }
+    crate::json::path(object, &["metadata", "generateName"])
+        .and_then(|raw| serde_json::from_str::<String>(raw).ok())
+        .map_or_else(
+            || "(unnamed)".to_string(),
+            |prefix| format!("{}*", quote(&prefix)),
+        )
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,370 @@
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use rstest::rstest;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::error::{Misses, SettingsError};
+use crate::lookup::{IpFamily, Miss};
+use crate::testing::{outcomes, payload, read_fixture, reference_rewrite};
+
+const DOCKER: &str = "host.docker.internal";
+const K3D: &str = "host.k3d.internal";
+const DOCKER_V4: &str = "192.168.65.254";
+const DOCKER_V6: &str = "fdc4:f303:9324::254";
+
+/// A DNS table standing in for the host; records the names asked.
+struct Dns {
+    answers: HashMap<String, Result<Vec<String>, String>>,
+    asked: Vec<String>,
+}
+
+impl Dns {
+    fn new() -> Self {
+        Dns {
+            answers: HashMap::new(),
+            asked: Vec::new(),
+        }
+    }
+
+    fn docker_desktop() -> Self {
+        Dns::new().with(DOCKER, &[DOCKER_V6, DOCKER_V4])
+    }
+
+    fn with(mut self, name: &str, ips: &[&str]) -> Self {
+        self.answers
+            .insert(name.into(), Ok(ips.iter().map(|s| s.to_string()).collect()));
+        self
+    }
+
+    fn resolve(&mut self, name: &str) -> Result<Vec<String>, String> {
+        self.asked.push(name.to_string());
+        self.answers
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| Err("Name does not resolve".into()))
+    }
+
+    fn evaluate(&mut self, request: &Value, settings: &Value) -> Verdict {
+        evaluate(&payload(request, settings), |name| self.resolve(name))
+    }
+}
+
+fn ips(texts: &[&str]) -> Vec<IpAddr> {
+    texts.iter().map(|s| s.parse().unwrap()).collect()
+}
+
+fn path_of(request: &Value) -> &'static [&'static str] {
+    pod_spec_path(
+        request["kind"]["group"].as_str().unwrap(),
+        request["kind"]["kind"].as_str().unwrap(),
+    )
+    .unwrap()
+}
+
+fn mutated_object(verdict: &Verdict) -> Value {
+    match verdict {
+        Verdict::Mutate(mutation) => serde_json::from_str(&mutation.object).unwrap(),
+        other => panic!("expected a mutation, got {other:?}"),
+    }
+}
+
+#[test]
+fn every_fixture_has_its_outcome() {
+    let outcomes = outcomes();
+    let fixtures: Vec<String> = std::fs::read_dir(crate::testing::test_data(""))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.ends_with(".json") && name != "outcomes.json")
+        .collect();
+    assert!(fixtures.len() >= 19, "{fixtures:?}");
+    for name in &fixtures {
+        assert!(
+            outcomes.contains_key(name),
+            "{name} has no entry in outcomes.json"
+        );
+    }
+
+    for (name, expected) in outcomes {
+        let request = read_fixture(&name);
+        let mut dns = Dns::docker_desktop();
+        let verdict = dns.evaluate(&request, &json!({}));
+        match expected.as_str() {
+            "accept" => {
+                assert_eq!(verdict, Verdict::Accept, "{name}");
+                assert!(dns.asked.is_empty(), "{name}: looked up {:?}", dns.asked);
+            }
+            "mutate" => {
+                let expected_object =
+                    reference_rewrite(&request["object"], path_of(&request), &ips(&[DOCKER_V4]));
+                assert_ne!(expected_object, request["object"], "{name}");
+                assert_eq!(mutated_object(&verdict), expected_object, "{name}");
+                assert_eq!(dns.asked, [DOCKER], "{name}");
+            }
+            other => panic!("{name}: unknown outcome {other}"),
+        }
+    }
+}
+
+/// Fields no Kubernetes release has, at every level, survive: the object
+/// differs from the input only in the rewritten `ip` values.
+#[rstest]
+#[case::pod("pod_host_gateway.json")]
+#[case::pod_template("podtemplate_host_gateway.json")]
+#[case::deployment("deployment_host_gateway.json")]
+#[case::cron_job("cronjob_host_gateway.json")]
+fn unknown_fields_survive(#[case] fixture: &str) {
+    let request = read_fixture(fixture);
+    let original = serde_json::to_string_pretty(&request["object"]).unwrap();
+    assert!(
+        original.matches("zzFuture").count() >= 5,
+        "the fixture lacks unknown fields"
+    );
+
+    let verdict = Dns::docker_desktop().evaluate(&request, &json!({}));
+    let Verdict::Mutate(mutation) = &verdict else {
+        panic!("expected a mutation, got {verdict:?}");
+    };
+    let mut expected = request["object"].clone();
+    let mut spec = &mut expected;
+    for key in path_of(&request) {
+        spec = &mut spec[*key];
+    }
+    spec["hostAliases"][1]["ip"] = json!(DOCKER_V4);
+    assert_eq!(mutated_object(&verdict), expected);
+
+    // Byte for byte: the text is the input's with one value swapped.
+    let input_object = serde_json::to_string(&request["object"]).unwrap();
+    let verdict = evaluate(&payload(&request, &json!({})), |_| {
+        Ok(vec![DOCKER_V4.into()])
+    });
+    let Verdict::Mutate(mutation_compact) = verdict else {
+        panic!("expected a mutation");
+    };
+    assert_eq!(
+        mutation_compact.object,
+        input_object.replacen(
+            "\"ip\":\"host-gateway\"",
+            &format!("\"ip\":\"{DOCKER_V4}\""),
+            1
+        )
+    );
+    assert!(mutation.warnings.is_empty());
+}
+
+#[test]
+fn families_in_settings_order_each_copy_the_entry() {
+    let request = read_fixture("statefulset_host_gateway.json");
+    let verdict =
+        Dns::docker_desktop().evaluate(&request, &json!({"ipFamilies": ["IPv6", "IPv4"]}));
+    let aliases = &mutated_object(&verdict)["spec"]["template"]["spec"]["hostAliases"];
+    assert_eq!(
+        aliases,
+        &json!([
+            {"ip": "10.0.0.7", "hostnames": ["static.internal"]},
+            {"ip": DOCKER_V6, "hostnames": ["db.local", "cache.local"], "zzFutureAliasField": 7},
+            {"ip": DOCKER_V4, "hostnames": ["db.local", "cache.local"], "zzFutureAliasField": 7},
+        ])
+    );
+}
+
+#[test]
+fn looks_each_name_up_once_per_request() {
+    let request = read_fixture("pod_two_host_gateway_entries.json");
+    let mut dns = Dns::new().with(K3D, &["172.19.0.1"]);
+    let settings = json!({"hostnames": [DOCKER, K3D]});
+    let verdict = dns.evaluate(&request, &settings);
+    let aliases = &mutated_object(&verdict)["spec"]["hostAliases"];
+    assert_eq!(aliases[0]["ip"], "172.19.0.1");
+    assert_eq!(aliases[1]["ip"], "172.19.0.1");
+    assert_eq!(dns.asked, [DOCKER, K3D]);
+}
+
+#[test]
+fn fallback_is_used_with_a_warning() {
+    let request = read_fixture("daemonset_host_gateway.json");
+    let mut dns = Dns::new();
+    let settings = json!({"hostnames": [DOCKER, K3D], "fallbackAddresses": ["172.18.0.1", "fc00:f853:ccd:e793::1"]});
+    let verdict = dns.evaluate(&request, &settings);
+    let Verdict::Mutate(mutation) = &verdict else {
+        panic!("expected a mutation, got {verdict:?}");
+    };
+    let warnings: Vec<String> = mutation.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [
+            "host-gateway: no IPv4 address for host.docker.internal (Name does not resolve), \
+          host.k3d.internal (Name does not resolve); used fallbackAddresses 172.18.0.1, fc00:f853:ccd:e793::1"
+        ]
+    );
+    let expected = reference_rewrite(
+        &request["object"],
+        path_of(&request),
+        &ips(&["172.18.0.1", "fc00:f853:ccd:e793::1"]),
+    );
+    assert_eq!(mutated_object(&verdict), expected);
+    assert_eq!(
+        mutation.summary,
+        "[default] DaemonSet/web: host-gateway -> 172.18.0.1, fc00:f853:ccd:e793::1 (fallbackAddresses)"
+    );
+}
+
+#[test]
+fn rejects_when_nothing_resolves_and_there_is_no_fallback() {
+    let request = read_fixture("job_host_gateway.json");
+    let mut dns = Dns::new().with(K3D, &["fd00::1"]);
+    let verdict = dns.evaluate(&request, &json!({"hostnames": [DOCKER, K3D]}));
+    assert_eq!(
+        verdict,
+        Verdict::Reject(Rejection::NoAddress(Misses {
+            families: vec![IpFamily::IPv4],
+            misses: vec![
+                Miss::LookupFailed {
+                    name: DOCKER.into(),
+                    reason: "Name does not resolve".into()
+                },
+                Miss::NoMatchingAddress { name: K3D.into() },
+            ],
+        }))
+    );
+    let Verdict::Reject(rejection) = verdict else {
+        unreachable!()
+    };
+    assert_eq!(
+        rejection.to_string(),
+        "cannot replace host-gateway in hostAliases: no IPv4 address for host.docker.internal \
+         (Name does not resolve), host.k3d.internal (no such address); make one of these names \
+         resolvable from the policy server or set fallbackAddresses"
+    );
+}
+
+#[test]
+fn host_error_is_quoted_by_its_first_line() {
+    let request = read_fixture("pod_host_gateway.json");
+    let verdict = evaluate(&payload(&request, &json!(null)), |_| {
+        Err(format!(
+            "failed to lookup address information\n{}",
+            "backtrace ".repeat(10_000)
+        ))
+    });
+    let Verdict::Reject(rejection) = verdict else {
+        panic!("expected a rejection, got {verdict:?}");
+    };
+    let message = rejection.to_string();
+    assert!(
+        message.contains("host.docker.internal (failed to lookup address information)"),
+        "{message}"
+    );
+    assert!(!message.contains("backtrace"));
+}
+
+#[rstest]
+#[case::named(
+    "pod_host_gateway.json",
+    "[default] Pod/web: host-gateway -> 192.168.65.254 (host.docker.internal)"
+)]
+#[case::generate_name(
+    "pod_generate_name.json",
+    "[default] Pod/web-*: host-gateway -> 192.168.65.254 (host.docker.internal)"
+)]
+#[case::cron_job(
+    "cronjob_host_gateway.json",
+    "[default] CronJob/nightly: host-gateway -> 192.168.65.254 (host.docker.internal)"
+)]
+fn summary_names_the_object_and_the_source(#[case] fixture: &str, #[case] expected: &str) {
+    let Verdict::Mutate(mutation) =
+        Dns::docker_desktop().evaluate(&read_fixture(fixture), &json!({}))
+    else {
+        panic!("expected a mutation");
+    };
+    assert_eq!(mutation.summary, expected);
+}
+
+#[test]
+fn summary_of_two_families_names_both_sources() {
+    let mut dns = Dns::new()
+        .with(DOCKER, &[DOCKER_V4])
+        .with(K3D, &["fd00::1"]);
+    let settings = json!({"hostnames": [DOCKER, K3D], "ipFamilies": ["IPv4", "IPv6"]});
+    let mut request = read_fixture("pod_host_gateway.json");
+    request["namespace"] = json!("");
+    let Verdict::Mutate(mutation) = dns.evaluate(&request, &settings) else {
+        panic!("expected a mutation");
+    };
+    assert_eq!(
+        mutation.summary,
+        "Pod/web: host-gateway -> 192.168.65.254 (host.docker.internal), fd00::1 (host.k3d.internal)"
+    );
+}
+
+#[test]
+fn invalid_settings_reject_requests_that_need_them() {
+    let request = read_fixture("pod_host_gateway.json");
+    let verdict = Dns::docker_desktop().evaluate(&request, &json!({"ipFamily": ["IPv4"]}));
+    assert_eq!(
+        verdict,
+        Verdict::Reject(Rejection::InvalidSettings(SettingsError::UnknownField(
+            "ipFamily".into()
+        )))
+    );
+}
+
+#[test]
+fn requests_without_host_gateway_are_not_parsed() {
+    // Not even valid JSON: the prefilter answers before any parsing.
+    assert_eq!(
+        evaluate(b"{\"request\": ", |_| panic!("no lookup")),
+        Verdict::Accept
+    );
+}
+
+#[rstest]
+#[case::truncated(br#"{"request": {"object": {"ip": "host-gateway""#.as_slice())]
+#[case::not_utf8(b"{\"request\": \"host-gateway\xff\"}".as_slice())]
+#[case::kind_a_string(br#"{"request": {"kind": "host-gateway"}}"#.as_slice())]
+#[case::no_request(br#"{"settings": {"hostnames": ["host-gateway"]}}"#.as_slice())]
+fn unreadable_requests_are_rejected_briefly(#[case] payload: &[u8]) {
+    let verdict = evaluate(payload, |_| panic!("no lookup"));
+    let Verdict::Reject(Rejection::UnreadableRequest(_)) = &verdict else {
+        panic!("expected an unreadable request, got {verdict:?}");
+    };
+}
+
+#[test]
+fn a_huge_bad_value_does_not_flood_the_message() {
+    let payload = format!(
+        r#"{{"request": {{"kind": "host-gateway{}"}}}}"#,
+        "x".repeat(1 << 20)
+    );
+    let Verdict::Reject(rejection) = evaluate(payload.as_bytes(), |_| panic!("no lookup")) else {
+        panic!("expected a rejection");
+    };
+    assert!(
+        rejection.to_string().len() < 200,
+        "{}",
+        rejection.to_string().len()
+    );
+}
+
+#[rstest]
+#[case::delete("DELETE")]
+#[case::connect("CONNECT")]
+#[case::missing("")]
+fn only_create_and_update_are_rewritten(#[case] operation: &str) {
+    let mut request = read_fixture("pod_host_gateway.json");
+    request["operation"] = json!(operation);
+    let mut dns = Dns::docker_desktop();
+    assert_eq!(dns.evaluate(&request, &json!({})), Verdict::Accept);
+    assert!(dns.asked.is_empty());
+}
+
+#[test]
+fn a_pod_kind_from_another_group_is_left_alone() {
+    let mut request = read_fixture("pod_host_gateway.json");
+    request["kind"]["group"] = json!("example.com");
+    assert_eq!(
+        Dns::docker_desktop().evaluate(&request, &json!({})),
+        Verdict::Accept
+    );
+}

@@ -1,0 +1,137 @@
+//! The answers sent back over waPC, in the wire format of the SDK's
+//! `ValidationResponse` and `SettingsValidationResponse`.
+
+use kubewarden_policy_sdk::response::ValidationResponse;
+use kubewarden_policy_sdk::settings::SettingsValidationResponse;
+
+use crate::error::SettingsError;
+use crate::policy::Verdict;
+
+/// What `kubewarden_policy_sdk::accept_request` sends, as a constant: the
+/// common answer costs no serialisation.
+const ACCEPT: &[u8] =
+    br#"{"accepted":true,"message":null,"code":null,"mutated_object":null,"audit_annotations":null,"warnings":null}"#;
+
+/// Encodes a verdict. A mutated object is written as the text the rewrite
+/// made, never parsed and re-serialised.
+pub fn encode(verdict: &Verdict) -> Vec<u8> {
+    match verdict {
+        Verdict::Accept => ACCEPT.to_vec(),
+        Verdict::Reject(rejection) => to_json(&ValidationResponse {
+            accepted: false,
+            message: Some(rejection.to_string()),
+            code: None,
+            mutated_object: None,
+            audit_annotations: None,
+            warnings: None,
+        }),
+        Verdict::Mutate(mutation) => {
+            let warnings: Option<Vec<String>> = (!mutation.warnings.is_empty())
+                .then(|| mutation.warnings.iter().map(ToString::to_string).collect());
+            let mut out = Vec::with_capacity(mutation.object.len() + 256);
+            out.extend_from_slice(
+                br#"{"accepted":true,"message":null,"code":null,"mutated_object":"#,
+            );
+            out.extend_from_slice(mutation.object.as_bytes());
+            out.extend_from_slice(br#","audit_annotations":null,"warnings":"#);
+            out.extend_from_slice(&to_json(&warnings));
+            out.push(b'}');
+            out
+        }
+    }
+}
+
+/// Encodes the answer to `validate_settings`.
+pub fn encode_settings_validation<T>(result: &Result<T, SettingsError>) -> Vec<u8> {
+    to_json(&SettingsValidationResponse {
+        valid: result.is_ok(),
+        message: result.as_ref().err().map(ToString::to_string),
+    })
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    // Strings, booleans and options of them always serialise.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{Misses, Rejection, Warning};
+    use crate::lookup::IpFamily;
+    use crate::policy::Mutation;
+    use serde_json::json;
+
+    fn decode(bytes: &[u8]) -> ValidationResponse {
+        serde_json::from_slice(bytes).unwrap()
+    }
+
+    #[test]
+    fn accept_matches_the_sdk() {
+        let sdk = kubewarden_policy_sdk::accept_request().unwrap();
+        assert_eq!(encode(&Verdict::Accept), sdk);
+    }
+
+    #[test]
+    fn reject_carries_the_message_only() {
+        let rejection = Rejection::UnreadableRequest("EOF".into());
+        let response = decode(&encode(&Verdict::Reject(rejection.clone())));
+        assert!(!response.accepted);
+        assert_eq!(response.message, Some(rejection.to_string()));
+        assert!(response.mutated_object.is_none());
+        assert!(response.warnings.is_none());
+    }
+
+    #[test]
+    fn mutation_embeds_the_object_text_verbatim() {
+        let object = r#"{"spec" : {"x": 1.50, "big": 18446744073709551615}}"#;
+        let verdict = Verdict::Mutate(Mutation {
+            object: object.into(),
+            warnings: vec![Warning::FallbackUsed {
+                misses: Misses {
+                    families: vec![IpFamily::IPv4],
+                    misses: vec![],
+                },
+                addresses: "10.0.0.1".into(),
+            }],
+            summary: String::new(),
+        });
+        let bytes = encode(&verdict);
+        let text = std::str::from_utf8(&bytes).unwrap();
+        assert!(text.contains(object));
+        let response = decode(&bytes);
+        assert!(response.accepted);
+        assert_eq!(
+            response.mutated_object,
+            Some(json!({"spec": {"x": 1.5, "big": 18446744073709551615u64}}))
+        );
+        assert_eq!(response.warnings.map(|w| w.len()), Some(1));
+    }
+
+    #[test]
+    fn mutation_without_warnings_sends_null() {
+        let verdict = Verdict::Mutate(Mutation {
+            object: "{}".into(),
+            warnings: vec![],
+            summary: String::new(),
+        });
+        assert!(decode(&encode(&verdict)).warnings.is_none());
+    }
+
+    #[test]
+    fn settings_validation_answers() {
+        let ok: Result<(), SettingsError> = Ok(());
+        assert_eq!(
+            encode_settings_validation(&ok),
+            br#"{"valid":true,"message":null}"#
+        );
+        let err: Result<(), _> = Err(SettingsError::Empty("hostnames"));
+        let answer: SettingsValidationResponse =
+            serde_json::from_slice(&encode_settings_validation(&err)).unwrap();
+        assert!(!answer.valid);
+        assert_eq!(
+            answer.message.as_deref(),
+            Some("`hostnames` must not be empty")
+        );
+    }
+}

@@ -1,0 +1,306 @@
+//! The policy settings: which names to look up, which address families to
+//! write, and the addresses to use when no name resolves.
+
+use std::net::IpAddr;
+
+use serde_json::{Map, Value};
+
+use crate::error::{SettingsError, quote};
+use crate::lookup::IpFamily;
+
+/// The name Docker Desktop, OrbStack and Rancher Desktop give the host.
+pub const DEFAULT_HOSTNAME: &str = "host.docker.internal";
+
+/// Each name may cost one DNS lookup on the admission path, and each
+/// fallback address one hostAliases entry: keep both lists short.
+pub const MAX_HOSTNAMES: usize = 16;
+pub const MAX_FALLBACK_ADDRESSES: usize = 16;
+
+/// Validated settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Names looked up, in order, until every family has an address.
+    pub hostnames: Vec<String>,
+    /// Families written, in this order.
+    pub ip_families: Vec<IpFamily>,
+    /// Written as given when no name gives an address.
+    pub fallback_addresses: Vec<IpAddr>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            hostnames: vec![DEFAULT_HOSTNAME.to_string()],
+            ip_families: vec![IpFamily::IPv4],
+            fallback_addresses: Vec::new(),
+        }
+    }
+}
+
+impl Settings {
+    /// Parses and validates settings JSON; `null` means all defaults.
+    ///
+    /// ```
+    /// use host_gateway_policy::settings::Settings;
+    ///
+    /// let settings = Settings::from_json(br#"{"ipFamilies": ["IPv6", "IPv4"]}"#).unwrap();
+    /// assert_eq!(settings.hostnames, ["host.docker.internal"]);
+    ///
+    /// let err = Settings::from_json(br#"{"hostname": ["x"]}"#).unwrap_err();
+    /// assert!(err.to_string().contains("`hostname`"));
+    /// ```
+    pub fn from_json(json: &[u8]) -> Result<Self, SettingsError> {
+        let value: Value = serde_json::from_slice(json)
+            .map_err(|e| SettingsError::NotJson(quote(&e.to_string())))?;
+        match value {
+            Value::Null => Ok(Settings::default()),
+            Value::Object(fields) => Settings::from_fields(fields),
+            _ => Err(SettingsError::NotAnObject),
+        }
+    }
+
+    fn from_fields(fields: Map<String, Value>) -> Result<Self, SettingsError> {
+        let mut settings = Settings::default();
+        for (field, value) in fields {
+            match field.as_str() {
+                "hostnames" => settings.hostnames = parse_hostnames(value)?,
+                "ipFamilies" => settings.ip_families = parse_ip_families(value)?,
+                "fallbackAddresses" => {
+                    settings.fallback_addresses = parse_fallback_addresses(value)?
+                }
+                _ => return Err(SettingsError::UnknownField(quote(&field))),
+            }
+        }
+        Ok(settings)
+    }
+}
+
+fn strings(value: Value, field: &'static str) -> Result<Vec<String>, SettingsError> {
+    serde_json::from_value(value).map_err(|_| SettingsError::NotAListOfStrings(field))
+}
+
+fn parse_hostnames(value: Value) -> Result<Vec<String>, SettingsError> {
+    const FIELD: &str = "hostnames";
+    let names = strings(value, FIELD)?;
+    check_count(FIELD, names.len(), MAX_HOSTNAMES)?;
+    for (i, name) in names.iter().enumerate() {
+        if !is_dns_name(name) {
+            return Err(SettingsError::InvalidHostname(quote(name)));
+        }
+        if names[..i]
+            .iter()
+            .any(|earlier| earlier.eq_ignore_ascii_case(name))
+        {
+            return Err(SettingsError::RepeatedHostname(name.clone()));
+        }
+    }
+    Ok(names)
+}
+
+fn parse_ip_families(value: Value) -> Result<Vec<IpFamily>, SettingsError> {
+    const FIELD: &str = "ipFamilies";
+    let names = strings(value, FIELD)?;
+    check_count(FIELD, names.len(), 2)?;
+    let mut families = Vec::with_capacity(names.len());
+    for name in &names {
+        let family =
+            IpFamily::from_name(name).ok_or_else(|| SettingsError::UnknownIpFamily(quote(name)))?;
+        if families.contains(&family) {
+            return Err(SettingsError::RepeatedIpFamily(family));
+        }
+        families.push(family);
+    }
+    Ok(families)
+}
+
+fn parse_fallback_addresses(value: Value) -> Result<Vec<IpAddr>, SettingsError> {
+    const FIELD: &str = "fallbackAddresses";
+    let texts = strings(value, FIELD)?;
+    if texts.len() > MAX_FALLBACK_ADDRESSES {
+        return Err(SettingsError::TooMany {
+            field: FIELD,
+            count: texts.len(),
+            max: MAX_FALLBACK_ADDRESSES,
+        });
+    }
+    texts
+        .iter()
+        .map(|text| {
+            text.parse()
+                .map_err(|_| SettingsError::InvalidFallbackAddress(quote(text)))
+        })
+        .collect()
+}
+
+fn check_count(field: &'static str, count: usize, max: usize) -> Result<(), SettingsError> {
+    if count == 0 {
+        return Err(SettingsError::Empty(field));
+    }
+    if count > max {
+        return Err(SettingsError::TooMany { field, count, max });
+    }
+    Ok(())
+}
+
+/// RFC 1123 host name, optionally fully qualified with a trailing dot.
+fn is_dns_name(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[rstest]
+    #[case::null("null", Settings::default())]
+    #[case::empty_object("{}", Settings::default())]
+    #[case::all_fields(
+        r#"{"hostnames": ["host.k3d.internal", "host.docker.internal."],
+            "ipFamilies": ["IPv6", "IPv4"],
+            "fallbackAddresses": ["172.18.0.1", "fd00::1"]}"#,
+        Settings {
+            hostnames: vec!["host.k3d.internal".into(), "host.docker.internal.".into()],
+            ip_families: vec![IpFamily::IPv6, IpFamily::IPv4],
+            fallback_addresses: vec![ip("172.18.0.1"), ip("fd00::1")],
+        }
+    )]
+    #[case::single_label(
+        r#"{"hostnames": ["gateway"]}"#,
+        Settings { hostnames: vec!["gateway".into()], ..Settings::default() }
+    )]
+    fn accepts_valid_settings(#[case] json: &str, #[case] expected: Settings) {
+        assert_eq!(Settings::from_json(json.as_bytes()), Ok(expected));
+    }
+
+    #[rstest]
+    #[case::not_json(
+        "{",
+        "settings are not valid JSON: EOF while parsing an object at line 1 column 1"
+    )]
+    #[case::not_an_object("[]", "settings must be a JSON object")]
+    #[case::unknown_field(
+        r#"{"hostname": ["a"]}"#,
+        "unknown setting `hostname`: expected hostnames, ipFamilies or fallbackAddresses"
+    )]
+    #[case::hostnames_not_a_list(r#"{"hostnames": "a"}"#, "`hostnames` must be a list of strings")]
+    #[case::hostnames_with_a_number(
+        r#"{"hostnames": [1]}"#,
+        "`hostnames` must be a list of strings"
+    )]
+    #[case::hostnames_empty(r#"{"hostnames": []}"#, "`hostnames` must not be empty")]
+    #[case::hostname_with_space(
+        r#"{"hostnames": ["host docker"]}"#,
+        "`hostnames` entry \"host docker\" is not a valid DNS name"
+    )]
+    #[case::hostname_empty_label(
+        r#"{"hostnames": ["host..internal"]}"#,
+        "`hostnames` entry \"host..internal\" is not a valid DNS name"
+    )]
+    #[case::hostname_leading_hyphen(
+        r#"{"hostnames": ["-host"]}"#,
+        "`hostnames` entry \"-host\" is not a valid DNS name"
+    )]
+    #[case::hostname_just_a_dot(
+        r#"{"hostnames": ["."]}"#,
+        "`hostnames` entry \".\" is not a valid DNS name"
+    )]
+    #[case::hostname_repeated(
+        r#"{"hostnames": ["a.internal", "A.internal"]}"#,
+        "`hostnames` lists \"A.internal\" twice"
+    )]
+    #[case::families_not_a_list(
+        r#"{"ipFamilies": null}"#,
+        "`ipFamilies` must be a list of strings"
+    )]
+    #[case::families_empty(r#"{"ipFamilies": []}"#, "`ipFamilies` must not be empty")]
+    #[case::family_unknown(
+        r#"{"ipFamilies": ["ipv4"]}"#,
+        "`ipFamilies` entry \"ipv4\" is not IPv4 or IPv6"
+    )]
+    #[case::family_repeated(r#"{"ipFamilies": ["IPv4", "IPv4"]}"#, "`ipFamilies` lists IPv4 twice")]
+    #[case::families_too_many(
+        r#"{"ipFamilies": ["IPv4", "IPv6", "IPv4"]}"#,
+        "`ipFamilies` has 3 entries; at most 2 are allowed"
+    )]
+    #[case::fallback_not_a_list(
+        r#"{"fallbackAddresses": "1.2.3.4"}"#,
+        "`fallbackAddresses` must be a list of strings"
+    )]
+    #[case::fallback_invalid(
+        r#"{"fallbackAddresses": ["host-gateway"]}"#,
+        "`fallbackAddresses` entry \"host-gateway\" is not a valid IP address"
+    )]
+    #[case::fallback_leading_zero(
+        r#"{"fallbackAddresses": ["010.0.0.1"]}"#,
+        "`fallbackAddresses` entry \"010.0.0.1\" is not a valid IP address"
+    )]
+    fn rejects_invalid_settings(#[case] json: &str, #[case] message: &str) {
+        let err = Settings::from_json(json.as_bytes()).unwrap_err();
+        assert_eq!(err.to_string(), message);
+    }
+
+    #[test]
+    fn rejects_too_many_hostnames() {
+        let names: Vec<String> = (0..=MAX_HOSTNAMES)
+            .map(|i| format!("h{i}.internal"))
+            .collect();
+        let json = serde_json::json!({ "hostnames": names }).to_string();
+        assert_eq!(
+            Settings::from_json(json.as_bytes())
+                .unwrap_err()
+                .to_string(),
+            "`hostnames` has 17 entries; at most 16 are allowed"
+        );
+    }
+
+    #[test]
+    fn rejects_too_many_fallback_addresses() {
+        let addresses: Vec<String> = (0..=MAX_FALLBACK_ADDRESSES)
+            .map(|i| format!("10.0.0.{i}"))
+            .collect();
+        let json = serde_json::json!({ "fallbackAddresses": addresses }).to_string();
+        assert_eq!(
+            Settings::from_json(json.as_bytes())
+                .unwrap_err()
+                .to_string(),
+            "`fallbackAddresses` has 17 entries; at most 16 are allowed"
+        );
+    }
+
+    #[test]
+    fn quotes_huge_values_briefly() {
+        let huge = "x".repeat(100_000);
+        let json = serde_json::json!({ "hostnames": [format!("{huge} y")] }).to_string();
+        let message = Settings::from_json(json.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(message.len() < 200, "{} bytes", message.len());
+    }
+
+    #[rstest]
+    #[case::longest_label(&format!("{}.internal", "a".repeat(63)), true)]
+    #[case::label_too_long(&format!("{}.internal", "a".repeat(64)), false)]
+    #[case::name_too_long(&vec!["a".repeat(60); 5].join("."), false)]
+    #[case::underscore("host_gateway", false)]
+    #[case::trailing_hyphen("host-.internal", false)]
+    #[case::fully_qualified("host.docker.internal.", true)]
+    fn checks_dns_names(#[case] name: &str, #[case] valid: bool) {
+        assert_eq!(is_dns_name(name), valid);
+    }
+}
