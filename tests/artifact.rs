@@ -1,0 +1,396 @@
+//! The compiled policy.wasm, run in a waPC host as policy-server runs it.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use common::{Answer, Policy, ips};
+use serde_json::{Value, json};
+
+const DOCKER: &str = "host.docker.internal";
+const DOCKER_V4: &str = "192.168.65.254";
+const DOCKER_V6: &str = "fdc4:f303:9324::254";
+
+fn docker_desktop() -> Policy {
+    Policy::new(&[(DOCKER, ips(&[DOCKER_V6, DOCKER_V4]))])
+}
+
+fn test_data(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("test_data")
+        .join(name)
+}
+
+fn fixture(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(test_data(name)).unwrap()).unwrap()
+}
+
+/// The JSON pointer of the `hostAliases` array of each kind.
+fn host_aliases_pointer(kind: &str) -> &'static str {
+    match kind {
+        "Pod" => "/spec/hostAliases",
+        "PodTemplate" => "/template/spec/hostAliases",
+        "CronJob" => "/spec/jobTemplate/spec/template/spec/hostAliases",
+        _ => "/spec/template/spec/hostAliases",
+    }
+}
+
+/// Indices of the `host-gateway` entries in the request's object.
+fn host_gateway_indices(request: &Value) -> Vec<usize> {
+    let pointer = host_aliases_pointer(request["kind"]["kind"].as_str().unwrap());
+    request["object"]
+        .pointer(pointer)
+        .and_then(Value::as_array)
+        .map(|aliases| {
+            aliases
+                .iter()
+                .enumerate()
+                .filter(|(_, entry)| entry["ip"] == "host-gateway")
+                .map(|(i, _)| i)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn speaks_protocol_v1() {
+    assert_eq!(docker_desktop().protocol_version(), json!("v1"));
+}
+
+#[test]
+fn every_fixture_gets_its_outcome_and_only_its_patch() {
+    let outcomes: BTreeMap<String, String> =
+        serde_json::from_str(&std::fs::read_to_string(test_data("outcomes.json")).unwrap())
+            .unwrap();
+    let mut mutated = 0;
+    for (name, outcome) in &outcomes {
+        let request = fixture(name);
+        let policy = docker_desktop();
+        let evaluation = policy.evaluate(&json!({}), &request);
+        assert!(evaluation.accepted(), "{name}: {evaluation:?}");
+        match outcome.as_str() {
+            "accept" => {
+                assert_eq!(evaluation.patch, None, "{name}");
+                assert_eq!(
+                    evaluation.response.as_ref().unwrap()["mutated_object"],
+                    Value::Null,
+                    "{name}"
+                );
+                assert!(policy.host_log().lookups.is_empty(), "{name}");
+                assert!(
+                    policy.host_log().logs.is_empty(),
+                    "{name}: logged on the accept path"
+                );
+            }
+            "mutate" => {
+                let pointer = host_aliases_pointer(request["kind"]["kind"].as_str().unwrap());
+                let expected: Vec<Value> = host_gateway_indices(&request)
+                    .into_iter()
+                    .map(|i| json!({"op": "replace", "path": format!("{pointer}/{i}/ip"), "value": DOCKER_V4}))
+                    .collect();
+                assert!(!expected.is_empty(), "{name}");
+                assert_eq!(evaluation.patch, Some(Value::Array(expected)), "{name}");
+                assert_eq!(policy.host_log().lookups, [DOCKER], "{name}");
+                mutated += 1;
+            }
+            other => panic!("{name}: unknown outcome {other}"),
+        }
+        assert!(policy.host_log().unexpected.is_empty(), "{name}");
+    }
+    assert!(mutated >= 10, "only {mutated} fixtures were rewritten");
+}
+
+#[test]
+fn two_families_patch_only_inside_host_aliases() {
+    for name in [
+        "pod_host_gateway.json",
+        "deployment_host_gateway.json",
+        "cronjob_host_gateway.json",
+    ] {
+        let request = fixture(name);
+        let evaluation =
+            docker_desktop().evaluate(&json!({"ipFamilies": ["IPv4", "IPv6"]}), &request);
+        let pointer = host_aliases_pointer(request["kind"]["kind"].as_str().unwrap());
+        let patch = evaluation.patch.expect("a patch");
+        for op in patch.as_array().unwrap() {
+            let path = op["path"].as_str().unwrap();
+            assert!(path.starts_with(&format!("{pointer}/")), "{name}: {op}");
+            assert!(
+                ["replace", "add", "remove"].contains(&op["op"].as_str().unwrap()),
+                "{name}: {op}"
+            );
+        }
+        // Applying the patch gives the entry twice, IPv4 then IPv6.
+        let mut object = request["object"].clone();
+        json_patch::patch(
+            &mut object,
+            &serde_json::from_value::<json_patch::Patch>(patch).unwrap(),
+        )
+        .unwrap();
+        let aliases = object.pointer(pointer).unwrap().as_array().unwrap();
+        let ips: Vec<&str> = aliases.iter().map(|a| a["ip"].as_str().unwrap()).collect();
+        assert_eq!(ips, ["10.0.0.7", DOCKER_V4, DOCKER_V6], "{name}");
+        assert_eq!(aliases[1]["hostnames"], aliases[2]["hostnames"]);
+        assert_eq!(aliases[2]["zzFutureAliasField"], 7);
+    }
+}
+
+#[test]
+fn logs_each_rewrite_once() {
+    let policy = docker_desktop();
+    policy.evaluate(&json!({}), &fixture("deployment_host_gateway.json"));
+    let logs = &policy.host_log().logs;
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    assert_eq!(logs[0]["level"], "info");
+    assert_eq!(
+        logs[0]["message"],
+        "[default] Deployment/web: host-gateway -> 192.168.65.254 (host.docker.internal)"
+    );
+}
+
+#[test]
+fn unresolvable_name_rejects_with_one_sentence() {
+    let policy = Policy::new(&[(DOCKER, Answer::Error("Name does not resolve".into()))]);
+    let evaluation = policy.evaluate(&json!({}), &fixture("pod_host_gateway.json"));
+    assert!(!evaluation.accepted());
+    assert_eq!(evaluation.patch, None);
+    assert_eq!(
+        evaluation.message(),
+        Some(
+            "cannot replace host-gateway in hostAliases: no IPv4 address for host.docker.internal \
+             (Name does not resolve); make one of these names resolvable from the policy server \
+             or set fallbackAddresses"
+        )
+    );
+}
+
+#[test]
+fn fallback_is_used_with_a_warning() {
+    let policy = Policy::new(&[]);
+    let settings =
+        json!({"hostnames": [DOCKER, "host.k3d.internal"], "fallbackAddresses": ["172.18.0.1"]});
+    let evaluation = policy.evaluate(&settings, &fixture("job_host_gateway.json"));
+    assert!(evaluation.accepted());
+    assert_eq!(
+        evaluation.patch,
+        Some(
+            json!([{"op": "replace", "path": "/spec/template/spec/hostAliases/1/ip", "value": "172.18.0.1"}])
+        )
+    );
+    assert_eq!(
+        evaluation.warnings(),
+        [
+            "host-gateway: no IPv4 address for host.docker.internal (Name does not resolve), \
+          host.k3d.internal (Name does not resolve); used fallbackAddresses 172.18.0.1"
+        ]
+    );
+    assert_eq!(policy.host_log().lookups, [DOCKER, "host.k3d.internal"]);
+}
+
+#[test]
+fn invalid_settings_are_refused_naming_the_field() {
+    for (settings, message) in [
+        (
+            json!({"hostname": ["a"]}),
+            "unknown setting `hostname`: expected hostnames, ipFamilies or fallbackAddresses",
+        ),
+        (
+            json!({"ipFamilies": ["IPv5"]}),
+            "`ipFamilies` entry \"IPv5\" is not IPv4 or IPv6",
+        ),
+        (
+            json!({"fallbackAddresses": ["gateway"]}),
+            "`fallbackAddresses` entry \"gateway\" is not a valid IP address",
+        ),
+        (json!({"hostnames": []}), "`hostnames` must not be empty"),
+        (json!([1]), "settings must be a JSON object"),
+    ] {
+        let evaluation = docker_desktop().evaluate(&settings, &fixture("pod_host_gateway.json"));
+        assert!(!evaluation.settings_valid, "{settings}");
+        assert_eq!(evaluation.settings_message.as_deref(), Some(message));
+        assert!(evaluation.response.is_none());
+    }
+    let answer = docker_desktop().validate_settings(&json!({}));
+    assert_eq!(answer, json!({"valid": true, "message": null}));
+}
+
+#[test]
+fn settings_that_are_not_json_are_refused_not_trapped() {
+    let answer = docker_desktop()
+        .call("validate_settings", b"{not json")
+        .expect("no trap");
+    let answer: Value = serde_json::from_slice(&answer).unwrap();
+    assert_eq!(answer["valid"], false);
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("settings are not valid JSON")
+    );
+}
+
+/// Every answer to malformed input: no trap, JSON, a short message if any,
+/// and a patch, if any, only inside the kind's `hostAliases`.
+fn assert_well_behaved(policy: &Policy, payload: &[u8], request: Option<&Value>, what: &str) {
+    let response = policy
+        .validate_raw(payload)
+        .unwrap_or_else(|e| panic!("{what}: the module trapped: {e}"));
+    if let Some(message) = response["message"].as_str() {
+        assert!(
+            message.len() <= 300,
+            "{what}: a {}-byte message",
+            message.len()
+        );
+    }
+    let mutated = &response["mutated_object"];
+    if !mutated.is_null() {
+        let request = request.unwrap_or_else(|| panic!("{what}: mutated an unreadable request"));
+        let pointer = host_aliases_pointer(request["kind"]["kind"].as_str().unwrap_or_default());
+        let patch = json_patch::diff(&request["object"], mutated);
+        for op in serde_json::to_value(patch).unwrap().as_array().unwrap() {
+            assert!(
+                op["path"].as_str().unwrap().starts_with(pointer),
+                "{what}: {op}"
+            );
+        }
+    }
+    assert!(policy.host_log().unexpected.is_empty(), "{what}");
+}
+
+fn payload(settings: &Value, request: &Value) -> Vec<u8> {
+    serde_json::to_vec(&json!({"settings": settings, "request": request})).unwrap()
+}
+
+#[test]
+fn truncated_payloads_never_trap() {
+    let policy = docker_desktop();
+    let full = payload(&json!({}), &fixture("pod_host_gateway.json"));
+    for cut in (0..full.len()).step_by(7) {
+        assert_well_behaved(&policy, &full[..cut], None, &format!("cut at {cut}"));
+    }
+}
+
+fn pointers(value: &Value, prefix: String, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                pointers(
+                    inner,
+                    format!("{prefix}/{}", key.replace('~', "~0").replace('/', "~1")),
+                    out,
+                );
+            }
+        }
+        Value::Array(items) => {
+            for (i, inner) in items.iter().enumerate() {
+                pointers(inner, format!("{prefix}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+    out.push(prefix);
+}
+
+#[test]
+fn wrong_types_at_every_level_never_trap() {
+    let policy = docker_desktop();
+    let request = fixture("pod_host_gateway.json");
+    let mut all = Vec::new();
+    pointers(&request, String::new(), &mut all);
+    assert!(all.len() > 70, "{} nodes", all.len());
+    let odd_values = [
+        json!(null),
+        json!(42),
+        json!(-1.5e300),
+        json!(true),
+        json!("host-gateway"),
+        json!([]),
+        json!({}),
+        json!([{"ip": "host-gateway"}]),
+    ];
+    let mut calls = 0;
+    for pointer in all.iter().filter(|p| !p.is_empty()) {
+        for odd in &odd_values {
+            let mut broken = request.clone();
+            *broken.pointer_mut(pointer).unwrap() = odd.clone();
+            let bytes = payload(&json!({}), &broken);
+            assert_well_behaved(
+                &policy,
+                &bytes,
+                Some(&broken),
+                &format!("{pointer} = {odd}"),
+            );
+            calls += 1;
+        }
+    }
+    assert!(calls > 500, "{calls} calls");
+}
+
+#[test]
+fn huge_strings_and_deep_nesting_never_trap() {
+    let policy = docker_desktop();
+    let huge = "x".repeat(2 << 20);
+
+    let mut request = fixture("pod_host_gateway.json");
+    request["name"] = json!(huge);
+    request["object"]["spec"]["hostAliases"][1]["hostnames"] = json!([huge]);
+    assert_well_behaved(
+        &policy,
+        &payload(&json!({}), &request),
+        Some(&request),
+        "huge strings",
+    );
+
+    let mut request = fixture("pod_host_gateway.json");
+    request["kind"] = json!(format!("host-gateway{huge}"));
+    assert_well_behaved(
+        &policy,
+        &payload(&json!({}), &request),
+        None,
+        "huge wrong-typed kind",
+    );
+
+    let settings = json!({ "hostnames": [huge] });
+    assert_well_behaved(
+        &policy,
+        &payload(&settings, &fixture("pod_host_gateway.json")),
+        None,
+        "huge invalid setting",
+    );
+
+    // Deep nesting where the policy only skips over it...
+    let depth = 100_000;
+    let mut request = fixture("pod_host_gateway.json");
+    request["oldObject"] = json!("DEEP");
+    let deep = payload(&json!({}), &request);
+    let deep = String::from_utf8(deep).unwrap().replace(
+        r#""DEEP""#,
+        &format!(
+            r#"{}"host-gateway"{}"#,
+            "[".repeat(depth),
+            "]".repeat(depth)
+        ),
+    );
+    assert_well_behaved(
+        &policy,
+        deep.as_bytes(),
+        Some(&request),
+        "deep nesting in oldObject",
+    );
+
+    // ...and inside the object it returns: the answer is the object with
+    // the rewrite, too deep for a host's JSON parser but no trap.
+    let deep = format!(
+        r#"{{"request": {{"kind": {{"kind": "Pod"}}, "operation": "CREATE", "object": {{"spec": {{"hostAliases": [{{"ip": "host-gateway"}}], "x": {}0{}}}}}}}}}"#,
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    let answer = policy.call("validate", deep.as_bytes()).expect("no trap");
+    assert!(answer.starts_with(br#"{"accepted":true"#));
+    assert!(
+        answer
+            .windows(16)
+            .any(|w| w == br#"192.168.65.254"}"#.as_slice())
+    );
+}

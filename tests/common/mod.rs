@@ -1,0 +1,236 @@
+//! A waPC host that runs the compiled `policy.wasm` the way Kubewarden's
+//! policy-evaluator does: wasmtime, the `kubewarden` host-call binding, and
+//! the JSON patch computed as policy-server computes it. Test-only code,
+//! shared by the artifact tests and the benchmarks.
+#![allow(dead_code)] // each test crate uses its own part of it
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use serde_json::{Value, json};
+use wapc::WapcHost;
+use wasmtime_provider::{WasmtimeEngineProviderBuilder, WasmtimeEngineProviderPre};
+
+pub type HostError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The built policy module: `$POLICY_WASM` when set, else built here with
+/// cargo into its own target directory (so it never waits on the lock of
+/// the build running these tests).
+pub fn policy_wasm() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        if let Some(path) = std::env::var_os("POLICY_WASM") {
+            return PathBuf::from(path);
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let target_dir = root.join("target").join("artifact-tests");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .current_dir(root)
+            .args([
+                "build",
+                "--release",
+                "--locked",
+                "--target",
+                "wasm32-wasip1",
+                "--target-dir",
+            ])
+            .arg(&target_dir)
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building policy.wasm failed");
+        target_dir.join("wasm32-wasip1/release/host_gateway_policy.wasm")
+    })
+}
+
+/// Compiles a module once per process; instances come from it cheaply.
+pub fn compile(module: &[u8]) -> WasmtimeEngineProviderPre {
+    WasmtimeEngineProviderBuilder::new()
+        .module_bytes(module)
+        .build_pre()
+        .expect("the module compiles")
+}
+
+fn policy_pre() -> &'static WasmtimeEngineProviderPre {
+    static PRE: OnceLock<WasmtimeEngineProviderPre> = OnceLock::new();
+    PRE.get_or_init(|| compile(&std::fs::read(policy_wasm()).expect("policy.wasm is readable")))
+}
+
+/// What the DNS host capability answers for one name.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    Ips(Vec<String>),
+    Error(String),
+}
+
+pub fn ips(list: &[&str]) -> Answer {
+    Answer::Ips(list.iter().map(|s| s.to_string()).collect())
+}
+
+/// The host calls the guest made.
+#[derive(Debug, Default)]
+pub struct HostLog {
+    pub lookups: Vec<String>,
+    pub logs: Vec<Value>,
+    pub unexpected: Vec<String>,
+}
+
+/// A policy instance with its DNS table.
+pub struct Policy {
+    host: WapcHost,
+    log: Arc<Mutex<HostLog>>,
+}
+
+/// One evaluation, as policy-server would see it.
+#[derive(Debug)]
+pub struct Evaluation {
+    pub settings_valid: bool,
+    pub settings_message: Option<String>,
+    /// The `ValidationResponse`, when the settings were valid.
+    pub response: Option<Value>,
+    /// The JSON patch policy-server would send, when the object changed.
+    pub patch: Option<Value>,
+}
+
+impl Evaluation {
+    pub fn accepted(&self) -> bool {
+        self.response
+            .as_ref()
+            .is_some_and(|r| r["accepted"] == true)
+    }
+
+    pub fn message(&self) -> Option<&str> {
+        self.response.as_ref()?["message"].as_str()
+    }
+
+    pub fn warnings(&self) -> Vec<String> {
+        self.response
+            .as_ref()
+            .and_then(|r| r["warnings"].as_array())
+            .map(|w| {
+                w.iter()
+                    .map(|s| s.as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Policy {
+    /// The compiled policy, answering DNS lookups from `dns`.
+    pub fn new(dns: &[(&str, Answer)]) -> Self {
+        Self::from_pre(policy_pre(), dns)
+    }
+
+    pub fn from_pre(pre: &WasmtimeEngineProviderPre, dns: &[(&str, Answer)]) -> Self {
+        let table: HashMap<String, Answer> = dns
+            .iter()
+            .map(|(n, a)| (n.to_string(), a.clone()))
+            .collect();
+        let log = Arc::new(Mutex::new(HostLog::default()));
+        let host_log = Arc::clone(&log);
+        let callback =
+            move |_id: u64, binding: &str, namespace: &str, operation: &str, payload: &[u8]| {
+                host_call(&table, &host_log, binding, namespace, operation, payload)
+            };
+        let engine = pre.rehydrate(None).expect("an instance");
+        let host = WapcHost::new(Box::new(engine), Some(Box::new(callback)))
+            .expect("the module initialises");
+        Policy { host, log }
+    }
+
+    pub fn call(&self, function: &str, payload: &[u8]) -> Result<Vec<u8>, wapc::errors::Error> {
+        self.host.call(function, payload)
+    }
+
+    pub fn protocol_version(&self) -> Value {
+        serde_json::from_slice(
+            &self
+                .call("protocol_version", b"")
+                .expect("protocol_version answers"),
+        )
+        .expect("protocol_version answers JSON")
+    }
+
+    pub fn validate_settings(&self, settings: &Value) -> Value {
+        let answer = self
+            .call("validate_settings", &serde_json::to_vec(settings).unwrap())
+            .expect("validate_settings answers");
+        serde_json::from_slice(&answer).expect("validate_settings answers JSON")
+    }
+
+    /// Raw `validate`: the guest's answer parsed, or the trap as an error.
+    pub fn validate_raw(&self, payload: &[u8]) -> Result<Value, String> {
+        let answer = self.call("validate", payload).map_err(|e| e.to_string())?;
+        serde_json::from_slice(&answer).map_err(|e| format!("not JSON: {e}"))
+    }
+
+    /// protocol_version, validate_settings, then validate, as policy-server
+    /// does; the patch is `json_patch::diff(object, mutated_object)`.
+    pub fn evaluate(&self, settings: &Value, request: &Value) -> Evaluation {
+        assert_eq!(self.protocol_version(), json!("v1"));
+        let answer = self.validate_settings(settings);
+        let settings_valid = answer["valid"] == true;
+        let settings_message = answer["message"].as_str().map(str::to_string);
+        if !settings_valid {
+            return Evaluation {
+                settings_valid,
+                settings_message,
+                response: None,
+                patch: None,
+            };
+        }
+        let payload =
+            serde_json::to_vec(&json!({"settings": settings, "request": request})).unwrap();
+        let response = self.validate_raw(&payload).expect("validate answers");
+        let patch = response
+            .get("mutated_object")
+            .filter(|m| !m.is_null())
+            .map(|mutated| {
+                serde_json::to_value(json_patch::diff(&request["object"], mutated)).unwrap()
+            });
+        Evaluation {
+            settings_valid,
+            settings_message,
+            response: Some(response),
+            patch,
+        }
+    }
+
+    pub fn host_log(&self) -> std::sync::MutexGuard<'_, HostLog> {
+        self.log.lock().unwrap()
+    }
+}
+
+fn host_call(
+    dns: &HashMap<String, Answer>,
+    log: &Mutex<HostLog>,
+    binding: &str,
+    namespace: &str,
+    operation: &str,
+    payload: &[u8],
+) -> Result<Vec<u8>, HostError> {
+    let mut log = log.lock().unwrap();
+    match (binding, namespace, operation) {
+        ("kubewarden", "net", "v1/dns_lookup_host") => {
+            let name: String = serde_json::from_slice(payload)?;
+            log.lookups.push(name.clone());
+            match dns.get(&name) {
+                Some(Answer::Ips(ips)) => Ok(serde_json::to_vec(&json!({ "ips": ips }))?),
+                Some(Answer::Error(message)) => Err(message.clone().into()),
+                None => Err("Name does not resolve".into()),
+            }
+        }
+        ("kubewarden", "tracing", "log") => {
+            log.logs.push(serde_json::from_slice(payload)?);
+            Ok(Vec::new())
+        }
+        _ => {
+            let call = format!("{binding}/{namespace}/{operation}");
+            log.unexpected.push(call.clone());
+            Err(format!("unexpected host call {call}").into())
+        }
+    }
+}
