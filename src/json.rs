@@ -4,24 +4,26 @@
 
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 /// The raw text of `key` in the JSON object `object`, or `None` when `object`
 /// is not an object or lacks the key. A repeated key yields its last value,
 /// as `serde_json::Value` (and so policy-server's diff) reads it.
 pub fn field<'a>(object: &'a str, key: &str) -> Option<&'a str> {
+    path(object, &[key])
+}
+
+/// The raw text at `keys`, a path of nested object keys, found in one pass
+/// over the text. Anything of another shape on the way means `None`.
+pub fn path<'a>(object: &'a str, keys: &[&str]) -> Option<&'a str> {
     let mut de = serde_json::Deserializer::from_str(object);
-    FieldSeed { key }
+    PathSeed { keys }
         .deserialize(&mut de)
         .ok()
         .flatten()
         .map(RawValue::get)
-}
-
-/// The raw text at `path` of nested object keys.
-pub fn path<'a>(object: &'a str, keys: &[&str]) -> Option<&'a str> {
-    keys.iter().try_fold(object, |text, key| field(text, key))
 }
 
 /// The raw text of each element of the JSON array `array`, or `None` when
@@ -51,35 +53,73 @@ pub fn offset_in(outer: &str, inner: &str) -> Option<usize> {
     (start + inner.len() <= outer.len()).then_some(start)
 }
 
-struct FieldSeed<'k> {
-    key: &'k str,
+/// Descends `keys`, skipping every other value unparsed.
+struct PathSeed<'k> {
+    keys: &'k [&'k str],
 }
 
-impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
+impl<'de> DeserializeSeed<'de> for PathSeed<'_> {
     type Value = Option<&'de RawValue>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_map(self)
+        if self.keys.is_empty() {
+            <&RawValue>::deserialize(deserializer).map(Some)
+        } else {
+            deserializer.deserialize_any(self)
+        }
     }
 }
 
-impl<'de> Visitor<'de> for FieldSeed<'_> {
+/// Only an object can lead further; any other value is read past.
+impl<'de> Visitor<'de> for PathSeed<'_> {
     type Value = Option<&'de RawValue>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON object")
+        f.write_str("any JSON value")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let Some((key, rest)) = self.keys.split_first() else {
+            return Ok(None);
+        };
         let mut found = None;
-        while let Some(matches) = map.next_key_seed(KeyIs(self.key))? {
+        while let Some(matches) = map.next_key_seed(KeyIs(key))? {
             if matches {
-                found = Some(map.next_value::<&'de RawValue>()?);
+                found = map.next_value_seed(PathSeed { keys: rest })?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
         }
         Ok(found)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
     }
 }
 
@@ -118,6 +158,7 @@ mod tests {
     #[case::a_string("\"a\"", "a", None)]
     #[case::null("null", "a", None)]
     #[case::last_of_repeated_keys(r#"{"a": 1, "a": {"x": 2}}"#, "a", Some(r#"{"x": 2}"#))]
+    #[case::last_of_repeated_keys_null(r#"{"a": {"x": 2}, "a": null}"#, "a", Some("null"))]
     #[case::escaped_key(r#"{"\u0061": true}"#, "a", Some("true"))]
     #[case::nested_value_kept_verbatim(
         r#"{"a" :  { "x" : 1.50 } }"#,
@@ -145,6 +186,20 @@ mod tests {
         );
         assert_eq!(path(object, &["spec", "jobTemplate"]), None);
         assert_eq!(path(object, &[]), Some(object));
+        assert_eq!(
+            path(r#"{"spec": "x", "spec": {"a": [1]}}"#, &["spec", "a"]),
+            Some("[1]")
+        );
+        assert_eq!(
+            path(r#"{"spec": {"a": [1]}, "spec": 3}"#, &["spec", "a"]),
+            None
+        );
+        assert_eq!(path(r#"{"spec": [{"a": 1}]}"#, &["spec", "a"]), None);
+        assert_eq!(
+            path(r#"{"spec": {"a": 1}"#, &["spec", "a"]),
+            None,
+            "truncated"
+        );
     }
 
     #[rstest]

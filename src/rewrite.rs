@@ -5,6 +5,9 @@
 use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::ops::Range;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 use crate::json;
 
@@ -32,12 +35,11 @@ pub struct HostGatewayEntry {
 /// assert!(!may_contain_host_gateway(br#"{"ip":"10.0.0.1","note":"\u003c"}"#));
 /// ```
 pub fn may_contain_host_gateway(json: &[u8]) -> bool {
+    static FINDER: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(HOST_GATEWAY));
     let needle = HOST_GATEWAY.as_bytes();
-    json.iter().enumerate().any(|(i, &byte)| match byte {
-        b'h' => json[i..].starts_with(needle),
-        b'\\' => escaped_char(&json[i + 1..]).is_some_and(|c| needle.contains(&c)),
-        _ => false,
-    })
+    FINDER.find(json).is_some()
+        || memchr::memchr_iter(b'\\', json)
+            .any(|i| escaped_char(&json[i + 1..]).is_some_and(|c| needle.contains(&c)))
 }
 
 /// The ASCII character a `uXXXX` escape body stands for, if any.

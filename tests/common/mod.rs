@@ -15,34 +15,45 @@ use wasmtime_provider::{WasmtimeEngineProviderBuilder, WasmtimeEngineProviderPre
 
 pub type HostError = Box<dyn std::error::Error + Send + Sync>;
 
-/// The built policy module: `$POLICY_WASM` when set, else built here with
-/// cargo into its own target directory (so it never waits on the lock of
-/// the build running these tests).
+/// The built policy module: `$POLICY_WASM` when set, else built here.
 pub fn policy_wasm() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        if let Some(path) = std::env::var_os("POLICY_WASM") {
-            return PathBuf::from(path);
-        }
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let target_dir = root.join("target").join("artifact-tests");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .current_dir(root)
-            .args([
-                "build",
-                "--release",
-                "--locked",
-                "--target",
-                "wasm32-wasip1",
-                "--target-dir",
-            ])
-            .arg(&target_dir)
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building policy.wasm failed");
-        target_dir.join("wasm32-wasip1/release/host_gateway_policy.wasm")
+    PATH.get_or_init(|| match std::env::var_os("POLICY_WASM") {
+        Some(path) => PathBuf::from(path),
+        None => build_wasm(&[], "host_gateway_policy.wasm"),
     })
+}
+
+/// The benchmark's reference: `examples/accept_everything.rs` built alike.
+pub fn accept_everything_wasm() -> PathBuf {
+    build_wasm(
+        &["--example", "accept_everything"],
+        "examples/accept_everything.wasm",
+    )
+}
+
+/// Builds with cargo for wasm32-wasip1 in a target directory of its own, so
+/// it never waits on the lock of the build running the tests.
+fn build_wasm(args: &[&str], output: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let target_dir = root.join("target").join("artifact-tests");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(root)
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--target",
+            "wasm32-wasip1",
+            "--target-dir",
+        ])
+        .arg(&target_dir)
+        .args(args)
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building {output} failed");
+    target_dir.join("wasm32-wasip1/release").join(output)
 }
 
 /// Compiles a module once per process; instances come from it cheaply.
