@@ -75,18 +75,32 @@ impl fmt::Display for Misses {
             .map(IpFamily::as_str)
             .collect::<Vec<_>>()
             .join(" or ");
-        write!(f, "no {families} address for ")?;
-        for (i, miss) in self.misses.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            match miss {
-                Miss::LookupFailed { name, reason } => write!(f, "{name} ({reason})")?,
-                Miss::NoMatchingAddress { name } => write!(f, "{name} (no such address)")?,
-            }
-        }
-        Ok(())
+        let misses = self.misses.iter().map(|miss| match miss {
+            Miss::LookupFailed { name, reason } => format!("{} ({reason})", quote(name)),
+            Miss::NoMatchingAddress { name } => format!("{} (no such address)", quote(name)),
+        });
+        write!(f, "no {families} address for {}", list_briefly(misses))
     }
+}
+
+/// Longest list, in characters, that a message spells out in full.
+const MAX_LIST_CHARS: usize = 200;
+
+/// Joins `items` with commas; past [`MAX_LIST_CHARS`] the rest are counted,
+/// not listed. The first item is always listed.
+pub fn list_briefly(items: impl IntoIterator<Item = String>) -> String {
+    let items: Vec<String> = items.into_iter().collect();
+    let mut listed = String::new();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 && listed.len() + 2 + item.len() > MAX_LIST_CHARS {
+            return format!("{listed} and {} more", items.len() - i);
+        }
+        if i > 0 {
+            listed.push_str(", ");
+        }
+        listed.push_str(item);
+    }
+    listed
 }
 
 /// The first line of `text`, cut to a length fit for a one-line message.
@@ -117,6 +131,16 @@ mod tests {
         let long = "é".repeat(500);
         let quoted = quote(&long);
         assert_eq!(quoted, format!("{}...", "é".repeat(MAX_QUOTE_CHARS)));
+    }
+
+    #[test]
+    fn long_lists_are_counted_not_spelled_out() {
+        let names = (0..16).map(|i| format!("host-{i:02}.{}.internal", "x".repeat(40)));
+        let listed = list_briefly(names);
+        assert!(listed.ends_with(" and 13 more"), "{listed}");
+        assert!(listed.len() <= MAX_LIST_CHARS + 12);
+        assert_eq!(list_briefly(["a".repeat(300)]), "a".repeat(300));
+        assert_eq!(list_briefly(["a".into(), "b".into()]), "a, b");
     }
 
     #[test]

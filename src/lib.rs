@@ -14,8 +14,8 @@ pub mod policy;
 pub mod response;
 pub mod rewrite;
 pub mod settings;
-#[cfg(test)]
-mod testing;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 use kubewarden_policy_sdk::host_capabilities::net;
 use kubewarden_policy_sdk::logging::KubewardenDrain;

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::error::{Rejection, Warning, quote};
+use crate::error::{Rejection, Warning, list_briefly, quote};
 use crate::lookup::{Choice, choose_addresses};
 use crate::pod_spec::pod_spec_path;
 use crate::rewrite::{find_host_gateway_entries, may_contain_host_gateway, replace_host_gateway};
@@ -89,9 +89,14 @@ where
     if !may_contain_host_gateway(payload) {
         return Verdict::Accept;
     }
-    let payload: ValidatePayload = match serde_json::from_slice(payload) {
-        Ok(payload) => payload,
-        Err(e) => return Verdict::Reject(Rejection::UnreadableRequest(quote(&e.to_string()))),
+    // serde_json checks UTF-8 only in strings it reads, not in those it
+    // skips; a request is valid JSON only if it is valid UTF-8 throughout.
+    let payload: ValidatePayload = match std::str::from_utf8(payload) {
+        Ok(text) => match serde_json::from_str(text) {
+            Ok(payload) => payload,
+            Err(e) => return Verdict::Reject(Rejection::UnreadableRequest(quote(&e.to_string()))),
+        },
+        Err(e) => return Verdict::Reject(Rejection::UnreadableRequest(e.to_string())),
     };
     let request = payload.request;
     if !matches!(request.operation.as_str(), "CREATE" | "UPDATE") {
@@ -125,11 +130,7 @@ where
             (sources, Vec::new())
         }
         Choice::Fallback { addresses, misses } => {
-            let listed = addresses
-                .iter()
-                .map(|ip| ip.to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
+            let listed = list_briefly(addresses.iter().map(ToString::to_string));
             let warning = Warning::FallbackUsed {
                 misses: misses.clone(),
                 addresses: listed.clone(),
@@ -168,5 +169,7 @@ fn display_name(name: &str, object: &str) -> String {
         )
 }
 
+#[cfg(test)]
+mod proptests;
 #[cfg(test)]
 mod tests;

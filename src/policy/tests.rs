@@ -331,6 +331,21 @@ fn unreadable_requests_are_rejected_briefly(#[case] payload: &[u8]) {
     };
 }
 
+/// Found by fuzzing: invalid UTF-8 in a field the policy skips.
+#[test]
+fn invalid_utf8_anywhere_is_unreadable() {
+    let request = read_fixture("pod_host_gateway.json");
+    let mut bytes = payload(&request, &json!({}));
+    let uid = bytes.windows(4).position(|w| w == b"1299").unwrap();
+    bytes[uid] = 0xff;
+    assert_eq!(
+        evaluate(&bytes, |_| panic!("no lookup")),
+        Verdict::Reject(Rejection::UnreadableRequest(format!(
+            "invalid utf-8 sequence of 1 bytes from index {uid}"
+        )))
+    );
+}
+
 #[test]
 fn a_huge_bad_value_does_not_flood_the_message() {
     let payload = format!(
@@ -366,5 +381,30 @@ fn a_pod_kind_from_another_group_is_left_alone() {
     assert_eq!(
         Dns::docker_desktop().evaluate(&request, &json!({})),
         Verdict::Accept
+    );
+}
+
+/// Found by fuzzing: many long host names made a long rejection.
+#[test]
+fn many_long_names_make_a_short_rejection() {
+    let names: Vec<String> = (0..16)
+        .map(|i| format!("{}.n{i}.internal", "h".repeat(60)))
+        .collect();
+    let verdict = Dns::new().evaluate(
+        &read_fixture("pod_host_gateway.json"),
+        &json!({ "hostnames": names }),
+    );
+    let Verdict::Reject(rejection) = verdict else {
+        panic!("expected a rejection, got {verdict:?}");
+    };
+    let message = rejection.to_string();
+    assert!(
+        message.len() <= crate::testing::MAX_MESSAGE,
+        "{} bytes: {message}",
+        message.len()
+    );
+    assert!(
+        message.contains(" and 14 more; make one of these names resolvable"),
+        "{message}"
     );
 }

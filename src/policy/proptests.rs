@@ -1,0 +1,182 @@
+//! Property tests: generated objects of every kind, with unknown fields and
+//! `hostAliases` of every shape, generated DNS answers and settings, all
+//! checked against the reference model in `crate::testing`.
+
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+
+use crate::pod_spec::HANDLED_KINDS;
+use crate::testing::{ScriptedDns, check_evaluation};
+
+const NAMES: [&str; 4] = [
+    "host.docker.internal",
+    "host.k3d.internal",
+    "host.lima.internal",
+    "gateway.local",
+];
+
+fn ip_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<[u8; 4]>().prop_map(|o| std::net::Ipv4Addr::from(o).to_string()),
+        any::<[u16; 8]>().prop_map(|s| std::net::Ipv6Addr::from(s).to_string()),
+        Just("fe80::1%eth0".to_string()),
+        Just("not-an-ip".to_string()),
+    ]
+}
+
+/// Any JSON value of a few levels, for unknown fields and odd shapes.
+fn any_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        "[a-z\\-]{0,12}".prop_map(Value::String),
+        Just(json!("host-gateway")),
+    ];
+    leaf.prop_recursive(3, 16, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map("[a-zA-Z]{1,8}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+fn extra_fields() -> impl Strategy<Value = Map<String, Value>> {
+    prop::collection::btree_map("zz[A-Za-z]{1,6}", any_json(), 0..3)
+        .prop_map(|m| m.into_iter().collect())
+}
+
+fn host_alias() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        4 => (prop::collection::vec("[a-z]{1,6}\\.local", 0..3), extra_fields()).prop_map(|(hostnames, mut extra)| {
+            extra.insert("ip".into(), json!("host-gateway"));
+            extra.insert("hostnames".into(), json!(hostnames));
+            Value::Object(extra)
+        }),
+        2 => ip_text().prop_map(|ip| json!({"ip": ip, "hostnames": ["static.local"]})),
+        1 => any_json(),
+        1 => any_json().prop_map(|ip| json!({"ip": ip})),
+        1 => Just(json!({"ip": "host\u{2d}gateway ", "hostnames": []})),
+    ]
+}
+
+fn host_aliases() -> impl Strategy<Value = Option<Value>> {
+    prop_oneof![
+        6 => prop::collection::vec(host_alias(), 0..5).prop_map(|a| Some(Value::Array(a))),
+        1 => Just(None),
+        1 => any_json().prop_map(Some),
+    ]
+}
+
+/// An object of `path`'s shape, with unknown fields at every level.
+fn object_for(path: &'static [&'static str]) -> impl Strategy<Value = Value> {
+    (
+        host_aliases(),
+        prop::collection::vec(extra_fields(), path.len() + 1),
+    )
+        .prop_map(move |(aliases, extras)| {
+            let mut levels = extras.into_iter();
+            let mut spec = levels.next().unwrap_or_default();
+            spec.insert(
+                "containers".into(),
+                json!([{"name": "app", "image": "nginx"}]),
+            );
+            if let Some(aliases) = aliases {
+                spec.insert("hostAliases".into(), aliases);
+            }
+            let mut value = Value::Object(spec);
+            for (key, mut level) in path.iter().rev().zip(levels) {
+                level.insert((*key).to_string(), value);
+                value = Value::Object(level);
+            }
+            value
+        })
+}
+
+fn request() -> impl Strategy<Value = Value> {
+    let kinds: Vec<(&'static str, &'static str)> = HANDLED_KINDS
+        .iter()
+        .copied()
+        .chain([("", "Service"), ("example.com", "Pod")])
+        .collect();
+    (
+        prop::sample::select(kinds),
+        prop::sample::select(vec!["CREATE", "UPDATE", "DELETE"]),
+        "[a-z]{0,5}",
+    )
+        .prop_flat_map(|((group, kind), operation, name)| {
+            let path = crate::pod_spec::pod_spec_path(group, kind).unwrap_or(&["spec"]);
+            object_for(path).prop_map(move |object| {
+                json!({
+                    "uid": "u", "kind": {"group": group, "version": "v1", "kind": kind},
+                    "operation": operation, "name": name, "namespace": "default", "object": object,
+                })
+            })
+        })
+}
+
+fn settings() -> impl Strategy<Value = Value> {
+    (
+        prop::sample::subsequence(NAMES.to_vec(), 1..=4).prop_shuffle(),
+        prop::sample::select(vec![
+            vec!["IPv4"],
+            vec!["IPv6"],
+            vec!["IPv4", "IPv6"],
+            vec!["IPv6", "IPv4"],
+        ]),
+        prop::collection::vec(
+            ip_text().prop_filter("valid", |t| t.parse::<std::net::IpAddr>().is_ok()),
+            0..3,
+        ),
+        any::<u8>(),
+    )
+        .prop_map(|(hostnames, families, fallback, omit)| {
+            let mut settings = Map::new();
+            // Leave settings out at times, so defaults are exercised too.
+            if omit & 1 == 0 {
+                settings.insert("hostnames".into(), json!(hostnames));
+            }
+            if omit & 2 == 0 {
+                settings.insert("ipFamilies".into(), json!(families));
+            }
+            settings.insert("fallbackAddresses".into(), json!(fallback));
+            Value::Object(settings)
+        })
+}
+
+fn dns() -> impl Strategy<Value = ScriptedDns> {
+    let answer = prop_oneof![
+        3 => prop::collection::vec(ip_text(), 0..4).prop_map(Ok),
+        1 => "[A-Za-z ]{1,20}(\n[a-z ]{0,20})?".prop_map(Err),
+    ];
+    prop::collection::vec(answer, NAMES.len()).prop_map(|answers| ScriptedDns {
+        answers: NAMES.iter().map(|n| n.to_string()).zip(answers).collect(),
+        asked: Vec::new(),
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn every_request_follows_the_specification(request in request(), settings in settings(), dns in dns()) {
+        let payload = serde_json::to_vec(&json!({"settings": settings, "request": request})).unwrap();
+        check_evaluation(&payload, &dns);
+    }
+
+    #[test]
+    fn arbitrary_settings_never_panic(settings in any_json(), dns in dns()) {
+        let request = crate::testing::read_fixture("pod_host_gateway.json");
+        let payload = serde_json::to_vec(&json!({"settings": settings, "request": request})).unwrap();
+        check_evaluation(&payload, &dns);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512), dns in dns()) {
+        check_evaluation(&bytes, &dns);
+    }
+}
