@@ -11,6 +11,19 @@ policy.wasm: $(SOURCE_FILES)
 annotated-policy.wasm: policy.wasm metadata.yml README.md
 	kwctl annotate -m metadata.yml -u README.md -o annotated-policy.wasm policy.wasm
 
+artifacthub-pkg.yml: metadata.yml questions-ui.yml Cargo.toml
+	kwctl scaffold artifacthub -m metadata.yml -v $(VERSION) -q questions-ui.yml -o artifacthub-pkg.yml
+
+.PHONY: publish
+publish: annotated-policy.wasm
+	kwctl push annotated-policy.wasm registry://$(OCI_REPOSITORY):v$(VERSION)
+
+# The version in Cargo.toml, metadata.yml, artifacthub-pkg.yml and the
+# manifests' module references must agree (also checked by `make test`).
+.PHONY: check-version
+check-version:
+	cargo test --test manifests policies_match_metadata_and_version
+
 .PHONY: fmt
 fmt:
 	cargo fmt --all -- --check

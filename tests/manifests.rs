@@ -1,0 +1,325 @@
+//! The deployment manifests: they parse, fit Kubewarden's CRD schemas, agree
+//! with metadata.yml and the crate version, carry settings the policy
+//! accepts, and their CEL matchConditions select exactly the requests the
+//! policy would change or refuse.
+
+use std::path::{Path, PathBuf};
+
+use host_gateway_policy::policy::{Verdict, evaluate};
+use host_gateway_policy::settings::Settings;
+use serde_json::{Value, json};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn yaml_documents(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_yaml::Deserializer::from_str(&text)
+        .map(|doc| {
+            let value: serde_yaml::Value = serde::Deserialize::deserialize(doc)
+                .unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()));
+            serde_json::to_value(value).unwrap()
+        })
+        .filter(|doc| !doc.is_null())
+        .collect()
+}
+
+fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(yaml_files(&path));
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
+
+fn manifest(name: &str) -> Value {
+    let mut docs = yaml_documents(&root().join("deploy").join(name));
+    assert_eq!(docs.len(), 1, "{name}");
+    docs.remove(0)
+}
+
+fn policies() -> Vec<Value> {
+    vec![
+        manifest("cluster-admission-policy.yaml"),
+        manifest("admission-policy.yaml"),
+    ]
+}
+
+fn crate_version() -> String {
+    let cargo = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    cargo
+        .lines()
+        .find_map(|line| line.strip_prefix("version = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn every_yaml_file_parses() {
+    let mut count = 0;
+    for dir in [root().join("deploy"), root().join("test_data/sessions")] {
+        for file in yaml_files(&dir) {
+            yaml_documents(&file);
+            count += 1;
+        }
+    }
+    for file in [
+        "metadata.yml",
+        "artifacthub-pkg.yml",
+        "artifacthub-repo.yml",
+        "questions-ui.yml",
+    ] {
+        yaml_documents(&root().join(file));
+        count += 1;
+    }
+    assert!(count >= 12, "{count} files");
+}
+
+/// A small checker of the OpenAPI v3 subset CRDs use: types, enums,
+/// required fields and unknown fields (where the schema lists properties;
+/// `metadata` is checked by the API server itself).
+fn check_schema(value: &Value, schema: &Value, path: &str, errors: &mut Vec<String>) {
+    let preserve_unknown = schema["x-kubernetes-preserve-unknown-fields"] == true;
+    if schema["x-kubernetes-int-or-string"] == true {
+        if !(value.is_i64() || value.is_u64() || value.is_string()) {
+            errors.push(format!("{path}: not an int or string"));
+        }
+        return;
+    }
+    let type_ok = match schema["type"].as_str() {
+        Some("object") => value.is_object(),
+        Some("array") => value.is_array(),
+        Some("string") => value.is_string(),
+        Some("integer") => value.is_i64() || value.is_u64(),
+        Some("number") => value.is_number(),
+        Some("boolean") => value.is_boolean(),
+        _ => true,
+    };
+    if !type_ok {
+        errors.push(format!("{path}: expected {}", schema["type"]));
+        return;
+    }
+    if let Some(allowed) = schema["enum"].as_array() {
+        if !allowed.contains(value) {
+            errors.push(format!("{path}: {value} is not one of {allowed:?}"));
+        }
+    }
+    if let Some(object) = value.as_object() {
+        for required in schema["required"].as_array().into_iter().flatten() {
+            if !object.contains_key(required.as_str().unwrap_or_default()) {
+                errors.push(format!("{path}: missing {required}"));
+            }
+        }
+        for (key, inner) in object {
+            let child = format!("{path}.{key}");
+            if let Some(property) = schema["properties"].get(key) {
+                check_schema(inner, property, &child, errors);
+            } else if schema["additionalProperties"].is_object() {
+                check_schema(inner, &schema["additionalProperties"], &child, errors);
+            } else if schema.get("properties").is_some()
+                && !preserve_unknown
+                && schema["additionalProperties"] != true
+            {
+                errors.push(format!("{child}: unknown field"));
+            }
+        }
+    }
+    if let (Some(items), Some(schema)) = (value.as_array(), schema.get("items")) {
+        for (i, item) in items.iter().enumerate() {
+            check_schema(item, schema, &format!("{path}[{i}]"), errors);
+        }
+    }
+}
+
+#[test]
+fn kubewarden_manifests_fit_the_crd_schemas() {
+    // The CRDs of Kubewarden v1.36 sit beside the repository in ../shared.
+    let crds_dir = root().join("../shared/kubewarden-crds");
+    if !crds_dir.is_dir() {
+        eprintln!("skipped: {} is not there", crds_dir.display());
+        return;
+    }
+    let mut schemas = Vec::new();
+    for file in yaml_files(&crds_dir) {
+        for crd in yaml_documents(&file) {
+            for version in crd["spec"]["versions"].as_array().unwrap() {
+                let api_version = format!(
+                    "{}/{}",
+                    crd["spec"]["group"].as_str().unwrap(),
+                    version["name"].as_str().unwrap()
+                );
+                let kind = crd["spec"]["names"]["kind"].as_str().unwrap().to_string();
+                schemas.push((
+                    api_version,
+                    kind,
+                    version["schema"]["openAPIV3Schema"].clone(),
+                ));
+            }
+        }
+    }
+    let mut checked = 0;
+    for file in yaml_files(&root().join("deploy")) {
+        for doc in yaml_documents(&file) {
+            let Some((_, _, schema)) = schemas.iter().find(|(api, kind, _)| {
+                doc["apiVersion"] == api.as_str() && doc["kind"] == kind.as_str()
+            }) else {
+                continue;
+            };
+            let mut errors = Vec::new();
+            check_schema(&doc, schema, "", &mut errors);
+            assert!(errors.is_empty(), "{}: {errors:#?}", file.display());
+            checked += 1;
+        }
+    }
+    assert_eq!(
+        checked, 3,
+        "ClusterAdmissionPolicy, AdmissionPolicy and PolicyServer"
+    );
+
+    // The checker itself notices mistakes.
+    let mut broken = manifest("cluster-admission-policy.yaml");
+    broken["spec"]["mutatng"] = json!(true);
+    broken["spec"]["mode"] = json!("enforce");
+    let (_, _, schema) = schemas
+        .iter()
+        .find(|(_, kind, _)| kind == "ClusterAdmissionPolicy")
+        .unwrap();
+    let mut errors = Vec::new();
+    check_schema(&broken, schema, "", &mut errors);
+    assert_eq!(errors.len(), 2, "{errors:?}");
+}
+
+#[test]
+fn policies_match_metadata_and_version() {
+    let metadata = yaml_documents(&root().join("metadata.yml")).remove(0);
+    let version = crate_version();
+    assert_eq!(
+        metadata["annotations"]["io.kubewarden.policy.version"],
+        version.as_str()
+    );
+    let artifacthub = yaml_documents(&root().join("artifacthub-pkg.yml")).remove(0);
+    assert_eq!(artifacthub["version"], version.as_str());
+    assert_eq!(artifacthub["annotations"]["kubewarden/mutation"], "true");
+    let artifacthub_rules: Value = serde_json::to_value(
+        serde_yaml::from_str::<serde_yaml::Value>(
+            artifacthub["annotations"]["kubewarden/rules"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(artifacthub_rules, metadata["rules"]);
+
+    for policy in policies() {
+        let spec = &policy["spec"];
+        assert_eq!(spec["rules"], metadata["rules"], "{}", policy["kind"]);
+        assert_eq!(spec["mutating"], metadata["mutating"]);
+        assert_eq!(spec["backgroundAudit"], metadata["backgroundAudit"]);
+        let module = spec["module"].as_str().unwrap();
+        assert_eq!(
+            module,
+            format!(
+                "registry://{}:v{version}",
+                metadata["annotations"]["io.kubewarden.policy.ociUrl"]
+                    .as_str()
+                    .unwrap()
+            )
+        );
+        let settings = serde_json::to_vec(&spec["settings"]).unwrap();
+        assert_eq!(
+            Settings::from_json(&settings),
+            Ok(Settings::default()),
+            "the defaults, spelled out"
+        );
+    }
+    let cluster = &policies()[0]["spec"];
+    let excluded = &cluster["namespaceSelector"]["matchExpressions"][0];
+    assert_eq!(excluded["operator"], "NotIn");
+    assert_eq!(excluded["values"], json!(["kube-system"]));
+    assert!(
+        cluster["namespaceSelector"].get("matchLabels").is_none(),
+        "Kubewarden drops matchLabels"
+    );
+    assert_eq!(
+        cluster["matchConditions"],
+        policies()[1]["spec"]["matchConditions"]
+    );
+}
+
+/// What the API server gives CEL: the object decoded into its Go type,
+/// which drops fields that are null.
+fn as_decoded(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), as_decoded(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(as_decoded).collect()),
+        other => other.clone(),
+    }
+}
+
+fn match_condition(request: &Value) -> bool {
+    let policy = manifest("cluster-admission-policy.yaml");
+    let conditions = policy["spec"]["matchConditions"].as_array().unwrap();
+    assert_eq!(conditions.len(), 1);
+    let program = cel::Program::compile(conditions[0]["expression"].as_str().unwrap())
+        .expect("the CEL compiles");
+    let mut context = cel::Context::default();
+    context
+        .add_variable("object", as_decoded(&request["object"]))
+        .unwrap();
+    context
+        .add_variable("oldObject", as_decoded(&request["oldObject"]))
+        .unwrap();
+    context
+        .add_variable("request", as_decoded(request))
+        .unwrap();
+    match program.execute(&context) {
+        Ok(cel::Value::Bool(selected)) => selected,
+        other => panic!("the condition must give a boolean, not {other:?}"),
+    }
+}
+
+#[test]
+fn match_conditions_select_exactly_what_the_policy_changes_or_refuses() {
+    let mut requests = Vec::new();
+    for entry in std::fs::read_dir(root().join("test_data")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.ends_with(".json") && name != "outcomes.json" {
+            let request: Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            // The same request as a DELETE, whose object is null.
+            let mut delete = request.clone();
+            delete["operation"] = json!("DELETE");
+            delete["oldObject"] = request["object"].clone();
+            delete["object"] = Value::Null;
+            requests.push((name.clone(), request));
+            requests.push((format!("{name} as DELETE"), delete));
+        }
+    }
+    let mut selected = 0;
+    for (name, request) in &requests {
+        let payload = serde_json::to_vec(&json!({"settings": {}, "request": request})).unwrap();
+        let acts = evaluate(&payload, |_| Ok(vec!["192.168.65.254".into()])) != Verdict::Accept;
+        assert_eq!(match_condition(request), acts, "{name}");
+        selected += usize::from(acts);
+    }
+    assert!(
+        selected >= 10,
+        "only {selected} of {} requests selected",
+        requests.len()
+    );
+}
