@@ -107,10 +107,10 @@ fn check_schema(value: &Value, schema: &Value, path: &str, errors: &mut Vec<Stri
         errors.push(format!("{path}: expected {}", schema["type"]));
         return;
     }
-    if let Some(allowed) = schema["enum"].as_array() {
-        if !allowed.contains(value) {
-            errors.push(format!("{path}: {value} is not one of {allowed:?}"));
-        }
+    if let Some(allowed) = schema["enum"].as_array()
+        && !allowed.contains(value)
+    {
+        errors.push(format!("{path}: {value} is not one of {allowed:?}"));
     }
     if let Some(object) = value.as_object() {
         for required in schema["required"].as_array().into_iter().flatten() {
