@@ -91,7 +91,7 @@ fn parse_hostnames(value: Value) -> Result<Vec<String>, SettingsError> {
             .iter()
             .any(|earlier| earlier.eq_ignore_ascii_case(name))
         {
-            return Err(SettingsError::RepeatedHostname(name.clone()));
+            return Err(SettingsError::RepeatedHostname(quote(name)));
         }
     }
     Ok(names)
