@@ -75,9 +75,10 @@ impl fmt::Display for Misses {
             .map(IpFamily::as_str)
             .collect::<Vec<_>>()
             .join(" or ");
+        // Names are valid DNS names (253 characters at most): shown whole.
         let misses = self.misses.iter().map(|miss| match miss {
-            Miss::LookupFailed { name, reason } => format!("{} ({reason})", quote(name)),
-            Miss::NoMatchingAddress { name } => format!("{} (no such address)", quote(name)),
+            Miss::LookupFailed { name, reason } => format!("{name} ({reason})"),
+            Miss::NoMatchingAddress { name } => format!("{name} (no such address)"),
         });
         write!(f, "no {families} address for {}", list_briefly(misses))
     }

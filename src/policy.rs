@@ -147,7 +147,7 @@ where
             "{}{}/{}: host-gateway -> {}",
             match request.namespace.as_str() {
                 "" => String::new(),
-                namespace => format!("[{namespace}] "),
+                namespace => format!("[{}] ", quote(namespace)),
             },
             request.kind.kind,
             display_name(&request.name, object),

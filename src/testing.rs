@@ -145,7 +145,7 @@ pub fn reference_choice(settings: &Settings, dns: &ScriptedDns) -> (Vec<IpAddr>,
 }
 
 /// Longest message or warning any input may produce.
-pub const MAX_MESSAGE: usize = 400;
+pub const MAX_MESSAGE: usize = 512;
 
 /// Runs the policy on `payload` and checks it against the specification:
 /// no panic; only `hostAliases` at the kind's pod spec changes, and only

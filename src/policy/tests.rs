@@ -408,3 +408,22 @@ fn many_long_names_make_a_short_rejection() {
         "{message}"
     );
 }
+
+/// Found by fuzzing: a long name was cut short in the rejection.
+#[test]
+fn long_names_are_named_whole() {
+    let long = format!("{}.docker.internal", "h".repeat(63));
+    let names = json!([long, "gateway.local"]);
+    let verdict = Dns::new().evaluate(
+        &read_fixture("pod_host_gateway.json"),
+        &json!({ "hostnames": names }),
+    );
+    let Verdict::Reject(rejection) = verdict else {
+        panic!("expected a rejection, got {verdict:?}");
+    };
+    let message = rejection.to_string();
+    assert!(
+        message.contains(&format!("{long} (Name does not resolve), gateway.local")),
+        "{message}"
+    );
+}
