@@ -384,20 +384,25 @@ fn a_pod_kind_from_another_group_is_left_alone() {
     );
 }
 
-/// Found by fuzzing: many long host names made a long rejection.
-#[test]
-fn many_long_names_make_a_short_rejection() {
-    let names: Vec<String> = (0..16)
-        .map(|i| format!("{}.n{i}.internal", "h".repeat(60)))
-        .collect();
+/// The rejection of the sample Pod when none of `hostnames` resolves.
+fn pod_rejection_with_hostnames(hostnames: Value) -> String {
     let verdict = Dns::new().evaluate(
         &read_fixture("pod_host_gateway.json"),
-        &json!({ "hostnames": names }),
+        &json!({ "hostnames": hostnames }),
     );
     let Verdict::Reject(rejection) = verdict else {
         panic!("expected a rejection, got {verdict:?}");
     };
-    let message = rejection.to_string();
+    rejection.to_string()
+}
+
+/// Found by fuzzing: many long host names made a long rejection.
+#[test]
+fn many_long_names_make_a_short_rejection() {
+    let names: Value = (0..16)
+        .map(|i| format!("{}.n{i}.internal", "h".repeat(60)))
+        .collect();
+    let message = pod_rejection_with_hostnames(names);
     assert!(
         message.len() <= crate::testing::MAX_MESSAGE,
         "{} bytes: {message}",
@@ -414,14 +419,7 @@ fn many_long_names_make_a_short_rejection() {
 fn long_names_are_named_whole() {
     let long = format!("{}.docker.internal", "h".repeat(63));
     let names = json!([long, "gateway.local"]);
-    let verdict = Dns::new().evaluate(
-        &read_fixture("pod_host_gateway.json"),
-        &json!({ "hostnames": names }),
-    );
-    let Verdict::Reject(rejection) = verdict else {
-        panic!("expected a rejection, got {verdict:?}");
-    };
-    let message = rejection.to_string();
+    let message = pod_rejection_with_hostnames(names);
     assert!(
         message.contains(&format!("{long} (Name does not resolve), gateway.local")),
         "{message}"
