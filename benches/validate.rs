@@ -8,7 +8,7 @@ mod common;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use common::{Policy, accept_everything_wasm, compile, ips, policy_wasm};
+use common::{Policy, accept_everything_wasm, compile, fixture, ips, payload, policy_wasm};
 use serde_json::{Value, json};
 
 /// A waPC guest in a few lines of WebAssembly that answers "accepted"
@@ -25,15 +25,6 @@ const HOST_ONLY: &str = r#"
     (call $guest_response (i32.const 16) (i32.const 104))
     (i32.const 1)))
 "#;
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/test_data/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn payload(request: &Value) -> Vec<u8> {
-    serde_json::to_vec(&json!({"settings": {}, "request": request})).unwrap()
-}
 
 /// A Pod of about 3.3 KB, the size of a common workload pod.
 fn typical_pod() -> Value {
@@ -123,10 +114,13 @@ fn main() {
 
     let pod = typical_pod();
     let cases: Vec<(String, Vec<u8>)> = vec![
-        ("1. typical Pod, no hostAliases".into(), payload(&pod)),
+        (
+            "1. typical Pod, no hostAliases".into(),
+            payload(&json!({}), &pod),
+        ),
         (
             "2. same Pod, one host-gateway entry".into(),
-            payload(&with_host_gateway(pod.clone())),
+            payload(&json!({}), &with_host_gateway(pod.clone())),
         ),
         (
             "3. 1 MiB Deployment, host-gateway at the end".into(),

@@ -3,9 +3,8 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
-use common::{Answer, Policy, ips};
+use common::{Answer, Policy, fixture, ips, payload, test_data};
 use serde_json::{Value, json};
 
 const DOCKER: &str = "host.docker.internal";
@@ -14,16 +13,6 @@ const DOCKER_V6: &str = "fdc4:f303:9324::254";
 
 fn docker_desktop() -> Policy {
     Policy::new(&[(DOCKER, ips(&[DOCKER_V6, DOCKER_V4]))])
-}
-
-fn test_data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("test_data")
-        .join(name)
-}
-
-fn fixture(name: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(test_data(name)).unwrap()).unwrap()
 }
 
 /// The JSON pointer of the `hostAliases` array of each kind.
@@ -256,10 +245,6 @@ fn assert_well_behaved(policy: &Policy, payload: &[u8], request: Option<&Value>,
         }
     }
     assert!(policy.host_log().unexpected.is_empty(), "{what}");
-}
-
-fn payload(settings: &Value, request: &Value) -> Vec<u8> {
-    serde_json::to_vec(&json!({"settings": settings, "request": request})).unwrap()
 }
 
 #[test]

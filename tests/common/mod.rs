@@ -56,6 +56,22 @@ fn build_wasm(args: &[&str], output: &str) -> PathBuf {
     target_dir.join("wasm32-wasip1/release").join(output)
 }
 
+pub fn test_data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("test_data")
+        .join(name)
+}
+
+/// A request fixture from `test_data/`.
+pub fn fixture(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(test_data(name)).unwrap()).unwrap()
+}
+
+/// The `validate` payload for settings and a request.
+pub fn payload(settings: &Value, request: &Value) -> Vec<u8> {
+    serde_json::to_vec(&json!({"settings": settings, "request": request})).unwrap()
+}
+
 /// Compiles a module once per process; instances come from it cheaply.
 pub fn compile(module: &[u8]) -> WasmtimeEngineProviderPre {
     WasmtimeEngineProviderBuilder::new()
@@ -193,9 +209,9 @@ impl Policy {
                 patch: None,
             };
         }
-        let payload =
-            serde_json::to_vec(&json!({"settings": settings, "request": request})).unwrap();
-        let response = self.validate_raw(&payload).expect("validate answers");
+        let response = self
+            .validate_raw(&payload(settings, request))
+            .expect("validate answers");
         let patch = response
             .get("mutated_object")
             .filter(|m| !m.is_null())
