@@ -34,6 +34,52 @@ pub fn elements(array: &str) -> Option<Vec<&str>> {
         .map(|items| items.into_iter().map(RawValue::get).collect())
 }
 
+/// Each member of the JSON object `object` as its decoded key and the raw
+/// text of its value, in order (repeated keys included), or `None` when
+/// `object` is not an object.
+pub fn members(object: &str) -> Option<Vec<(String, &str)>> {
+    serde_json::from_str::<Members>(object)
+        .ok()
+        .map(|members| members.0)
+}
+
+/// The string value of the raw JSON `value`, escapes decoded, or `None`
+/// when it is not a string.
+pub fn string(value: &str) -> Option<String> {
+    value
+        .starts_with('"')
+        .then(|| serde_json::from_str::<String>(value).ok())
+        .flatten()
+}
+
+/// An object's members, borrowed from the input.
+struct Members<'a>(Vec<(String, &'a str)>);
+
+impl<'de> Deserialize<'de> for Members<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MembersVisitor;
+
+        impl<'de> Visitor<'de> for MembersVisitor {
+            type Value = Members<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut members = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let value: &RawValue = map.next_value()?;
+                    members.push((key, value.get()));
+                }
+                Ok(Members(members))
+            }
+        }
+
+        deserializer.deserialize_map(MembersVisitor)
+    }
+}
+
 /// Whether the raw JSON `value` is a string equal to `expected`, escapes
 /// decoded.
 pub fn is_string(value: &str, expected: &str) -> bool {
@@ -220,6 +266,32 @@ mod tests {
     #[case::null("null", false)]
     fn compares_strings(#[case] value: &str, #[case] expected: bool) {
         assert_eq!(is_string(value, "host-gateway"), expected);
+    }
+
+    #[test]
+    fn lists_members_in_order_with_raw_values() {
+        let object = r#"{ "ip" : "x", "hostnames": [ "a" ], "\u0069p": 1.50 }"#;
+        let members = members(object).unwrap();
+        assert_eq!(
+            members,
+            [
+                ("ip".to_string(), r#""x""#),
+                ("hostnames".to_string(), r#"[ "a" ]"#),
+                ("ip".to_string(), "1.50"),
+            ]
+        );
+        assert!(offset_in(object, members[1].1).is_some());
+        assert_eq!(super::members("[]"), None);
+        assert_eq!(super::members("null"), None);
+    }
+
+    #[rstest]
+    #[case::plain(r#""a""#, Some("a"))]
+    #[case::escaped(r#""\u0061""#, Some("a"))]
+    #[case::number("1", None)]
+    #[case::null("null", None)]
+    fn reads_strings(#[case] value: &str, #[case] expected: Option<&str>) {
+        assert_eq!(string(value).as_deref(), expected);
     }
 
     #[test]

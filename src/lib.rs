@@ -6,9 +6,10 @@
 //! This file holds only the waPC entry points; [`policy::evaluate`] does
 //! the work.
 
-pub mod error;
+pub mod ip_family;
 pub mod json;
 pub mod lookup;
+pub mod messages;
 pub mod pod_spec;
 pub mod policy;
 pub mod response;
@@ -47,16 +48,13 @@ fn validate_settings(payload: &[u8]) -> CallResult {
     )))
 }
 
-/// The host's DNS lookup; an error comes back as the host's own words.
+/// The host's DNS lookup; an error comes back as the host's text, which
+/// [`lookup::read_host_error`] reads.
 fn lookup_host(name: &str) -> Result<Vec<String>, String> {
     net::lookup_host(name)
         .map(|answer| answer.ips)
         .map_err(|e| match e {
-            SdkError::HostCall { source, .. } => {
-                let text = source.to_string();
-                text.strip_prefix("Host error: ")
-                    .map_or(text.clone(), str::to_string)
-            }
+            SdkError::HostCall { source, .. } => source.to_string(),
             other => other.to_string(),
         })
 }

@@ -1,62 +1,64 @@
 //! Choosing the address(es) that replace `host-gateway`: DNS lookups of the
 //! configured names, lazily and in order, then the fallback addresses.
 
-use std::fmt;
 use std::net::IpAddr;
 
-use crate::error::{Misses, quote};
+use crate::ip_family::IpFamily;
+use crate::messages::{Miss, Shortfall, fit};
 use crate::settings::Settings;
 
-/// An address family, as Kubernetes names them in `ipFamilies`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IpFamily {
-    IPv4,
-    IPv6,
-}
+/// Longest resolver reason kept, in bytes: the resolver's words are short.
+const MAX_REASON_BYTES: usize = 64;
 
-impl IpFamily {
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "IPv4" => Some(IpFamily::IPv4),
-            "IPv6" => Some(IpFamily::IPv6),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            IpFamily::IPv4 => "IPv4",
-            IpFamily::IPv6 => "IPv6",
-        }
-    }
-
-    pub fn of(ip: &IpAddr) -> Self {
-        match ip {
-            IpAddr::V4(_) => IpFamily::IPv4,
-            IpAddr::V6(_) => IpFamily::IPv6,
-        }
-    }
-}
-
-impl fmt::Display for IpFamily {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A name that gave no address of the wanted families.
+/// What a failed host lookup means.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Miss {
-    /// The lookup failed; `reason` is the first line of what the host said.
-    LookupFailed { name: String, reason: String },
-    /// The name resolved, but to no address of a wanted family.
-    NoMatchingAddress { name: String },
+pub enum LookupError {
+    /// The policy server refused the DNS capability to this policy.
+    NotGranted,
+    /// The resolver failed; its own words, e.g. `Name does not resolve`.
+    Failed(String),
+}
+
+/// Reads the text of a failed host call. The runtime wraps the resolver's
+/// words (`Host error: Callback evaluation failure: failed to lookup address
+/// information: Name does not resolve`, then maybe a backtrace); only the
+/// resolver's words mean anything to a person.
+///
+/// ```
+/// use host_gateway_policy::lookup::{LookupError, read_host_error};
+///
+/// assert_eq!(
+///     read_host_error("Callback evaluation failure: failed to lookup address information: \
+///                      Name or service not known\n\nStack backtrace:\n  0: ..."),
+///     LookupError::Failed("Name or service not known".into())
+/// );
+/// ```
+pub fn read_host_error(text: &str) -> LookupError {
+    let mut words = text.lines().next().unwrap_or("").trim();
+    if words.contains("has not been granted access to") {
+        return LookupError::NotGranted;
+    }
+    for wrapper in [
+        "Host error:",
+        "Callback evaluation failure:",
+        "failed to lookup address information:",
+    ] {
+        if let Some(rest) = words.strip_prefix(wrapper) {
+            words = rest.trim_start();
+        }
+    }
+    match words.trim() {
+        "" => LookupError::Failed("lookup failed".to_string()),
+        words => LookupError::Failed(fit(words, MAX_REASON_BYTES)),
+    }
 }
 
 /// An address found by DNS, with the name that gave it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found<'s> {
+    /// The address, canonical (an IPv4-mapped IPv6 address becomes IPv4).
     pub ip: IpAddr,
+    /// The name whose answer held it.
     pub hostname: &'s str,
 }
 
@@ -67,11 +69,13 @@ pub enum Choice<'s> {
     Found(Vec<Found<'s>>),
     /// No name gave an address; the fallback addresses apply.
     Fallback {
+        /// The `fallbackAddresses` setting.
         addresses: &'s [IpAddr],
-        misses: Misses,
+        /// Why DNS gave none.
+        shortfall: Shortfall,
     },
     /// No name gave an address and there is no fallback.
-    NoAddress(Misses),
+    NoAddress(Shortfall),
 }
 
 impl Choice<'_> {
@@ -86,8 +90,11 @@ impl Choice<'_> {
 }
 
 /// Looks the names up in order, each at most once, stopping as soon as every
-/// family in `ipFamilies` has an address. `resolve` answers with the
-/// addresses the host found (as text) or the host's error.
+/// family in `ipFamilies` has an address. Each family's address comes from
+/// the first name that has one of that family: the lowest of that name's
+/// addresses of the family, so a shuffled answer gives the same choice.
+/// `resolve` answers with the addresses the host found (as text) or the
+/// text of the host's error.
 ///
 /// ```
 /// use host_gateway_policy::lookup::{choose_addresses, Choice};
@@ -106,30 +113,42 @@ where
     let families = &settings.ip_families;
     let mut chosen: Vec<Option<Found>> = vec![None; families.len()];
     let mut misses = Vec::new();
+    let mut not_granted = false;
 
     for hostname in &settings.hostnames {
         if chosen.iter().all(Option::is_some) {
             break;
         }
-        let ips = match resolve(hostname) {
+        let ips = match resolve(hostname).map_err(|text| read_host_error(&text)) {
             Ok(ips) => ips,
-            Err(reason) => {
+            Err(LookupError::NotGranted) => {
+                // Every further lookup would be refused alike.
+                not_granted = true;
+                break;
+            }
+            Err(LookupError::Failed(reason)) => {
                 misses.push(Miss::LookupFailed {
                     name: hostname.clone(),
-                    reason: quote(&reason),
+                    reason,
                 });
                 continue;
             }
         };
         let mut matched = false;
+        let already: Vec<bool> = chosen.iter().map(Option::is_some).collect();
         // Unparsable answers (e.g. a link-local address with a zone) are skipped.
         for ip in ips.iter().filter_map(|text| text.parse::<IpAddr>().ok()) {
+            let ip = ip.to_canonical();
             let Some(slot) = families.iter().position(|f| *f == IpFamily::of(&ip)) else {
                 continue;
             };
             matched = true;
-            if chosen[slot].is_none() {
-                chosen[slot] = Some(Found { ip, hostname });
+            if already[slot] {
+                continue;
+            }
+            match &chosen[slot] {
+                Some(found) if found.ip <= ip => {}
+                _ => chosen[slot] = Some(Found { ip, hostname }),
             }
         }
         if !matched {
@@ -143,16 +162,20 @@ where
     if !found.is_empty() {
         return Choice::Found(found);
     }
-    let misses = Misses {
-        families: families.clone(),
-        misses,
+    let shortfall = if not_granted {
+        Shortfall::NotGranted
+    } else {
+        Shortfall::NoAddress {
+            families: families.clone(),
+            misses,
+        }
     };
     if settings.fallback_addresses.is_empty() {
-        Choice::NoAddress(misses)
+        Choice::NoAddress(shortfall)
     } else {
         Choice::Fallback {
             addresses: &settings.fallback_addresses,
-            misses,
+            shortfall,
         }
     }
 }
@@ -212,10 +235,25 @@ mod tests {
     use IpFamily::{IPv4, IPv6};
 
     #[rstest]
-    #[case::first_ipv4_of_a_mixed_answer(
+    #[case::lowest_ipv4_of_a_mixed_answer(
         &[DOCKER], &[IPv4],
         &[(DOCKER, Ok(&["fdc4::254", "192.168.65.254", "192.168.65.3"][..]))],
-        &["192.168.65.254"], &[DOCKER]
+        &["192.168.65.3"], &[DOCKER]
+    )]
+    #[case::lowest_ipv6_whatever_the_order(
+        &[DOCKER], &[IPv6],
+        &[(DOCKER, Ok(&["fd00::9", "192.168.65.254", "fd00::2", "fd00::5"][..]))],
+        &["fd00::2"], &[DOCKER]
+    )]
+    #[case::ipv4_mapped_ipv6_is_ipv4(
+        &[DOCKER], &[IPv4],
+        &[(DOCKER, Ok(&["::ffff:172.18.0.1"][..]))],
+        &["172.18.0.1"], &[DOCKER]
+    )]
+    #[case::first_name_wins_even_with_a_lower_address_later(
+        &[DOCKER, K3D], &[IPv4, IPv6],
+        &[(DOCKER, Ok(&["192.168.65.254"][..])), (K3D, Ok(&["10.0.0.1", "fd00::1"][..]))],
+        &["192.168.65.254", "fd00::1"], &[DOCKER, K3D]
     )]
     #[case::families_in_settings_order(
         &[DOCKER], &[IPv6, IPv4],
@@ -283,11 +321,14 @@ mod tests {
         let mut table = Table::new(&[(K3D, Ok(&["fd00::9"][..]))]);
         let choice = choose_addresses(&settings, |name| table.resolve(name));
         assert_eq!(choice.addresses(), ips(&["172.18.0.1", "fd00::1"]));
-        let Choice::Fallback { misses, .. } = choice else {
+        let Choice::Fallback { shortfall, .. } = choice else {
             panic!("expected the fallback, got {choice:?}");
         };
+        let Shortfall::NoAddress { misses, .. } = shortfall else {
+            panic!("expected misses, got {shortfall:?}");
+        };
         assert_eq!(
-            misses.misses,
+            misses,
             [
                 Miss::LookupFailed {
                     name: DOCKER.into(),
@@ -302,15 +343,17 @@ mod tests {
     fn no_address_without_fallback() {
         let settings = settings(&[DOCKER], &[IPv4, IPv6], &[]);
         let choice = choose_addresses(&settings, |_| {
-            Err("failed to lookup address\nstack backtrace: ...".to_string())
+            Err("Callback evaluation failure: failed to lookup address information: \
+                 Temporary failure in name resolution\n\nStack backtrace:\n  0: ..."
+                .to_string())
         });
         assert_eq!(
             choice,
-            Choice::NoAddress(Misses {
+            Choice::NoAddress(Shortfall::NoAddress {
                 families: vec![IPv4, IPv6],
                 misses: vec![Miss::LookupFailed {
                     name: DOCKER.into(),
-                    reason: "failed to lookup address".into()
+                    reason: "Temporary failure in name resolution".into()
                 }],
             })
         );
@@ -323,12 +366,62 @@ mod tests {
         let choice = choose_addresses(&settings, |_| Ok(Vec::new()));
         assert_eq!(
             choice,
-            Choice::NoAddress(Misses {
+            Choice::NoAddress(Shortfall::NoAddress {
                 families: vec![IPv4],
                 misses: vec![Miss::NoMatchingAddress {
                     name: DOCKER.into()
                 }],
             })
         );
+    }
+
+    const NOT_GRANTED: &str = "Policy has not been granted access to the \
+        'net/v1/dns_lookup_host' host capability. The violation has been reported.";
+
+    #[test]
+    fn a_refused_capability_stops_the_lookups() {
+        let settings = settings(&[DOCKER, K3D], &[IPv4], &["172.18.0.1"]);
+        let mut asked = Vec::new();
+        let choice = choose_addresses(&settings, |name| {
+            asked.push(name.to_string());
+            Err(NOT_GRANTED.to_string())
+        });
+        assert_eq!(asked, [DOCKER]);
+        let Choice::Fallback { shortfall, .. } = &choice else {
+            panic!("expected the fallback, got {choice:?}");
+        };
+        assert_eq!(shortfall, &Shortfall::NotGranted);
+    }
+
+    #[rstest]
+    #[case::replayed_by_kwctl("Callback evaluation failure: Name does not resolve", "Name does not resolve")]
+    #[case::musl_policy_server(
+        "Callback evaluation failure: failed to lookup address information: Name does not resolve",
+        "Name does not resolve"
+    )]
+    #[case::glibc_with_backtrace(
+        "Host error: Callback evaluation failure: failed to lookup address information: \
+         Name or service not known\n\nStack backtrace:\n   0: anyhow::error",
+        "Name or service not known"
+    )]
+    #[case::bare("Try again", "Try again")]
+    #[case::empty("", "lookup failed")]
+    #[case::only_wrappers("Callback evaluation failure: ", "lookup failed")]
+    fn host_errors_become_the_resolvers_words(#[case] text: &str, #[case] words: &str) {
+        assert_eq!(read_host_error(text), LookupError::Failed(words.into()));
+    }
+
+    #[test]
+    fn host_errors_are_bounded_without_halving_a_word() {
+        let LookupError::Failed(words) = read_host_error(&"resolver said ".repeat(50)) else {
+            panic!("expected a failure");
+        };
+        assert!(words.len() <= MAX_REASON_BYTES);
+        assert!(words.ends_with("said..."), "{words}");
+    }
+
+    #[test]
+    fn refused_capability_is_recognised() {
+        assert_eq!(read_host_error(NOT_GRANTED), LookupError::NotGranted);
     }
 }

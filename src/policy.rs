@@ -4,10 +4,10 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::error::{Rejection, Warning, list_briefly, quote};
 use crate::lookup::{Choice, choose_addresses};
+use crate::messages::{Rejection, Warning, object_name, quote, rewrite_summary};
 use crate::pod_spec::pod_spec_path;
-use crate::rewrite::{find_host_gateway_entries, may_contain_host_gateway, replace_host_gateway};
+use crate::rewrite::{HostAliases, may_contain_host_gateway};
 use crate::settings::Settings;
 
 /// What the policy answers.
@@ -108,10 +108,9 @@ where
     let Some(object) = request.object.map(RawValue::get) else {
         return Verdict::Accept;
     };
-    let entries = find_host_gateway_entries(object, path);
-    if entries.is_empty() {
+    let Some(host_aliases) = HostAliases::find(object, path) else {
         return Verdict::Accept;
-    }
+    };
 
     let settings = match payload.settings {
         Some(raw) => match Settings::from_json(raw.get().as_bytes()) {
@@ -121,52 +120,43 @@ where
         None => Settings::default(),
     };
     let choice = choose_addresses(&settings, resolve);
-    let (sources, warnings) = match &choice {
+    let (sources, warnings): (Vec<(String, &str)>, Vec<Warning>) = match &choice {
         Choice::Found(found) => {
-            let sources: Vec<String> = found
-                .iter()
-                .map(|f| format!("{} ({})", f.ip, f.hostname))
-                .collect();
+            let sources = found.iter().map(|f| (f.ip.to_string(), f.hostname)).collect();
             (sources, Vec::new())
         }
-        Choice::Fallback { addresses, misses } => {
-            let listed = list_briefly(addresses.iter().map(ToString::to_string));
+        Choice::Fallback {
+            addresses,
+            shortfall,
+        } => {
+            let addresses: Vec<String> = addresses.iter().map(ToString::to_string).collect();
+            let sources = addresses
+                .iter()
+                .map(|a| (a.clone(), "fallbackAddresses"))
+                .collect();
             let warning = Warning::FallbackUsed {
-                misses: misses.clone(),
-                addresses: listed.clone(),
+                shortfall: shortfall.clone(),
+                addresses,
             };
-            (vec![format!("{listed} (fallbackAddresses)")], vec![warning])
+            (sources, vec![warning])
         }
-        Choice::NoAddress(misses) => return Verdict::Reject(Rejection::NoAddress(misses.clone())),
+        Choice::NoAddress(shortfall) => {
+            return Verdict::Reject(Rejection::NoAddress(shortfall.clone()));
+        }
     };
 
+    let generate_name = crate::json::path(object, &["metadata", "generateName"])
+        .and_then(crate::json::string);
     Verdict::Mutate(Mutation {
-        object: replace_host_gateway(object, &entries, &choice.addresses()),
+        object: host_aliases.rewrite(&choice.addresses()),
         warnings,
-        summary: format!(
-            "{}{}/{}: host-gateway -> {}",
-            match request.namespace.as_str() {
-                "" => String::new(),
-                namespace => format!("[{}] ", quote(namespace)),
-            },
-            request.kind.kind,
-            display_name(&request.name, object),
-            sources.join(", ")
+        summary: rewrite_summary(
+            &request.namespace,
+            &request.kind.kind,
+            &object_name(&request.name, generate_name.as_deref()),
+            &sources,
         ),
     })
-}
-
-/// The object's name, or `generateName*` for objects named by the server.
-fn display_name(name: &str, object: &str) -> String {
-    if !name.is_empty() {
-        return quote(name);
-    }
-    crate::json::path(object, &["metadata", "generateName"])
-        .and_then(|raw| serde_json::from_str::<String>(raw).ok())
-        .map_or_else(
-            || "(unnamed)".to_string(),
-            |prefix| format!("{}*", quote(&prefix)),
-        )
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 
-use crate::error::SettingsError;
+use crate::messages::SettingsError;
 use crate::policy::Verdict;
 
 /// What `kubewarden_policy_sdk::accept_request` sends, as a constant: the
@@ -57,8 +57,8 @@ fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::{Misses, Rejection, Warning};
-    use crate::lookup::IpFamily;
+    use crate::ip_family::IpFamily;
+    use crate::messages::{Rejection, Shortfall, Warning};
     use crate::policy::Mutation;
     use serde_json::json;
 
@@ -88,11 +88,11 @@ mod tests {
         let verdict = Verdict::Mutate(Mutation {
             object: object.into(),
             warnings: vec![Warning::FallbackUsed {
-                misses: Misses {
+                shortfall: Shortfall::NoAddress {
                     families: vec![IpFamily::IPv4],
                     misses: vec![],
                 },
-                addresses: "10.0.0.1".into(),
+                addresses: vec!["10.0.0.1".into()],
             }],
             summary: String::new(),
         });

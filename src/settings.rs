@@ -5,15 +5,15 @@ use std::net::IpAddr;
 
 use serde_json::{Map, Value};
 
-use crate::error::{SettingsError, quote};
-use crate::lookup::IpFamily;
+use crate::ip_family::IpFamily;
+use crate::messages::{SettingsError, quote};
 
 /// The name Docker Desktop, OrbStack and Rancher Desktop give the host.
 pub const DEFAULT_HOSTNAME: &str = "host.docker.internal";
 
-/// Each name may cost one DNS lookup on the admission path, and each
-/// fallback address one hostAliases entry: keep both lists short.
+/// Most names looked up: each may cost one DNS lookup on the admission path.
 pub const MAX_HOSTNAMES: usize = 16;
+/// Most fallback addresses: each becomes one hostAliases entry.
 pub const MAX_FALLBACK_ADDRESSES: usize = 16;
 
 /// Validated settings.
@@ -23,7 +23,8 @@ pub struct Settings {
     pub hostnames: Vec<String>,
     /// Families written, in this order.
     pub ip_families: Vec<IpFamily>,
-    /// Written as given when no name gives an address.
+    /// Written, in this order and in canonical form, when no name gives an
+    /// address.
     pub fallback_addresses: Vec<IpAddr>,
 }
 
@@ -87,10 +88,8 @@ fn parse_hostnames(value: Value) -> Result<Vec<String>, SettingsError> {
         if !is_dns_name(name) {
             return Err(SettingsError::InvalidHostname(quote(name)));
         }
-        if names[..i]
-            .iter()
-            .any(|earlier| earlier.eq_ignore_ascii_case(name))
-        {
+        let bare = |n: &str| n.strip_suffix('.').unwrap_or(n).to_ascii_lowercase();
+        if names[..i].iter().any(|earlier| bare(earlier) == bare(name)) {
             return Err(SettingsError::RepeatedHostname(quote(name)));
         }
     }
@@ -123,13 +122,44 @@ fn parse_fallback_addresses(value: Value) -> Result<Vec<IpAddr>, SettingsError> 
             max: MAX_FALLBACK_ADDRESSES,
         });
     }
-    texts
-        .iter()
-        .map(|text| {
-            text.parse()
-                .map_err(|_| SettingsError::InvalidFallbackAddress(quote(text)))
-        })
-        .collect()
+    let mut addresses: Vec<IpAddr> = Vec::with_capacity(texts.len());
+    for text in &texts {
+        let address = text
+            .parse::<IpAddr>()
+            .map_err(|_| SettingsError::InvalidFallbackAddress(quote(text)))?
+            .to_canonical();
+        if let Some(kind) = unusable_kind(&address) {
+            return Err(SettingsError::UnusableFallbackAddress {
+                address: quote(text),
+                kind,
+            });
+        }
+        if addresses.contains(&address) {
+            return Err(SettingsError::RepeatedFallbackAddress(address.to_string()));
+        }
+        addresses.push(address);
+    }
+    Ok(addresses)
+}
+
+/// What makes `address` useless as the host's address in a pod's
+/// /etc/hosts: it names the pod itself, nobody, a group, or one link.
+fn unusable_kind(address: &IpAddr) -> Option<&'static str> {
+    let link_local = match address {
+        IpAddr::V4(v4) => v4.is_link_local(),
+        IpAddr::V6(v6) => v6.segments()[0] & 0xffc0 == 0xfe80,
+    };
+    if address.is_loopback() {
+        Some("a loopback")
+    } else if address.is_unspecified() {
+        Some("an unspecified")
+    } else if address.is_multicast() || *address == IpAddr::from([255, 255, 255, 255]) {
+        Some("a multicast or broadcast")
+    } else if link_local {
+        Some("a link-local")
+    } else {
+        None
+    }
 }
 
 fn check_count(field: &'static str, count: usize, max: usize) -> Result<(), SettingsError> {
@@ -180,6 +210,10 @@ mod tests {
             fallback_addresses: vec![ip("172.18.0.1"), ip("fd00::1")],
         }
     )]
+    #[case::mapped_fallback_made_canonical(
+        r#"{"fallbackAddresses": ["::ffff:172.18.0.1", "FD00::0:1"]}"#,
+        Settings { fallback_addresses: vec![ip("172.18.0.1"), ip("fd00::1")], ..Settings::default() }
+    )]
     #[case::single_label(
         r#"{"hostnames": ["gateway"]}"#,
         Settings { hostnames: vec!["gateway".into()], ..Settings::default() }
@@ -220,9 +254,53 @@ mod tests {
         r#"{"hostnames": ["."]}"#,
         "`hostnames` entry \".\" is not a valid DNS name"
     )]
-    #[case::hostname_repeated(
+    #[case::hostname_repeated_in_another_case(
         r#"{"hostnames": ["a.internal", "A.internal"]}"#,
-        "`hostnames` lists \"A.internal\" twice"
+        "`hostnames` lists \"A.internal\" twice (names differing only by case or a trailing dot are the same)"
+    )]
+    #[case::hostname_repeated_with_a_trailing_dot(
+        r#"{"hostnames": ["host.docker.internal", "HOST.docker.internal."]}"#,
+        "`hostnames` lists \"HOST.docker.internal.\" twice (names differing only by case or a trailing dot are the same)"
+    )]
+    #[case::fallback_loopback(
+        r#"{"fallbackAddresses": ["127.0.0.1"]}"#,
+        "`fallbackAddresses` entry \"127.0.0.1\" is a loopback address, which cannot reach the host from a pod"
+    )]
+    #[case::fallback_loopback_v6(
+        r#"{"fallbackAddresses": ["::1"]}"#,
+        "`fallbackAddresses` entry \"::1\" is a loopback address, which cannot reach the host from a pod"
+    )]
+    #[case::fallback_mapped_loopback(
+        r#"{"fallbackAddresses": ["::ffff:127.0.0.1"]}"#,
+        "`fallbackAddresses` entry \"::ffff:127.0.0.1\" is a loopback address, which cannot reach the host from a pod"
+    )]
+    #[case::fallback_unspecified(
+        r#"{"fallbackAddresses": ["0.0.0.0"]}"#,
+        "`fallbackAddresses` entry \"0.0.0.0\" is an unspecified address, which cannot reach the host from a pod"
+    )]
+    #[case::fallback_unspecified_v6(
+        r#"{"fallbackAddresses": ["::"]}"#,
+        "`fallbackAddresses` entry \"::\" is an unspecified address, which cannot reach the host from a pod"
+    )]
+    #[case::fallback_multicast(
+        r#"{"fallbackAddresses": ["ff02::1"]}"#,
+        "`fallbackAddresses` entry \"ff02::1\" is a multicast or broadcast address, which cannot reach the host from a pod"
+    )]
+    #[case::fallback_broadcast(
+        r#"{"fallbackAddresses": ["255.255.255.255"]}"#,
+        "`fallbackAddresses` entry \"255.255.255.255\" is a multicast or broadcast address, which cannot reach the host from a pod"
+    )]
+    #[case::fallback_link_local(
+        r#"{"fallbackAddresses": ["169.254.1.1"]}"#,
+        "`fallbackAddresses` entry \"169.254.1.1\" is a link-local address, which cannot reach the host from a pod"
+    )]
+    #[case::fallback_link_local_v6(
+        r#"{"fallbackAddresses": ["fe80::1"]}"#,
+        "`fallbackAddresses` entry \"fe80::1\" is a link-local address, which cannot reach the host from a pod"
+    )]
+    #[case::fallback_repeated(
+        r#"{"fallbackAddresses": ["172.18.0.1", "::ffff:172.18.0.1"]}"#,
+        "`fallbackAddresses` lists 172.18.0.1 twice"
     )]
     #[case::families_not_a_list(
         r#"{"ipFamilies": null}"#,

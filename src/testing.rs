@@ -9,8 +9,8 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::error::Rejection;
-use crate::lookup::IpFamily;
+use crate::ip_family::IpFamily;
+use crate::messages::{MAX_REJECTION_BYTES, MAX_WARNING_BYTES, Rejection};
 use crate::pod_spec::pod_spec_path;
 use crate::policy::{Verdict, evaluate};
 use crate::rewrite::HOST_GATEWAY;
@@ -41,7 +41,10 @@ pub fn payload(request: &Value, settings: &Value) -> Vec<u8> {
 }
 
 /// The specification's rewrite: under `path`, each `hostAliases` entry whose
-/// `ip` is `host-gateway` becomes one copy per address.
+/// `ip` is `host-gateway` becomes one copy per address; then all entries
+/// holding one of `addresses` become one, at the place of the first, with
+/// the union of their `hostnames` (only when there are several) and the
+/// fields of each, the first winning a conflict.
 pub fn reference_rewrite(object: &Value, path: &[&str], addresses: &[IpAddr]) -> Value {
     let mut object = object.clone();
     if addresses.is_empty() {
@@ -54,24 +57,82 @@ pub fn reference_rewrite(object: &Value, path: &[&str], addresses: &[IpAddr]) ->
             None => return object,
         }
     }
-    if let Some(Value::Array(aliases)) = spec.get_mut("hostAliases") {
-        *aliases = aliases
-            .drain(..)
-            .flat_map(|entry| {
-                if entry.get("ip").and_then(Value::as_str) == Some(HOST_GATEWAY) {
-                    addresses
-                        .iter()
-                        .map(|ip| {
-                            let mut copy = entry.clone();
-                            copy["ip"] = Value::String(ip.to_string());
-                            copy
-                        })
-                        .collect()
-                } else {
-                    vec![entry]
+    let Some(Value::Array(aliases)) = spec.get_mut("hostAliases") else {
+        return object;
+    };
+    let mut expanded: Vec<(Value, Option<IpAddr>)> = Vec::new();
+    for entry in aliases.drain(..) {
+        let ip = entry.get("ip").and_then(Value::as_str).map(str::to_string);
+        match ip.as_deref() {
+            Some(HOST_GATEWAY) if entry.is_object() => {
+                for address in addresses {
+                    let mut copy = entry.clone();
+                    copy["ip"] = Value::String(address.to_string());
+                    expanded.push((copy, Some(*address)));
                 }
-            })
-            .collect();
+            }
+            Some(text) => match text.parse::<IpAddr>() {
+                Ok(ip) if addresses.contains(&ip) => expanded.push((entry, Some(ip))),
+                _ => expanded.push((entry, None)),
+            },
+            None => expanded.push((entry, None)),
+        }
+    }
+    let mut groups: Vec<(IpAddr, Vec<Value>)> = Vec::new();
+    for (entry, address) in &expanded {
+        if let Some(address) = address {
+            match groups.iter_mut().find(|(a, _)| a == address) {
+                Some((_, members)) => members.push(entry.clone()),
+                None => groups.push((*address, vec![entry.clone()])),
+            }
+        }
+    }
+    let mut placed: Vec<IpAddr> = Vec::new();
+    for (entry, address) in expanded {
+        let Some(address) = address else {
+            aliases.push(entry);
+            continue;
+        };
+        if placed.contains(&address) {
+            continue;
+        }
+        placed.push(address);
+        let members = &groups
+            .iter()
+            .find(|(a, _)| *a == address)
+            .map(|(_, m)| m.clone())
+            .unwrap_or_default();
+        let mut survivor = entry;
+        if members.len() > 1 {
+            let strings = |e: &Value| -> Vec<String> {
+                e.get("hostnames")
+                    .and_then(Value::as_array)
+                    .map(|names| {
+                        names
+                            .iter()
+                            .filter_map(|n| n.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            let mut union: Vec<String> = Vec::new();
+            for name in members.iter().flat_map(strings) {
+                if !union.contains(&name) {
+                    union.push(name);
+                }
+            }
+            if union != strings(&survivor) {
+                survivor["hostnames"] = serde_json::json!(union);
+            }
+            for member in &members[1..] {
+                for (key, value) in member.as_object().into_iter().flatten() {
+                    if key != "ip" && key != "hostnames" && survivor.get(key).is_none() {
+                        survivor[key] = value.clone();
+                    }
+                }
+            }
+        }
+        aliases.push(survivor);
     }
     object
 }
@@ -102,9 +163,9 @@ impl ScriptedDns {
 }
 
 /// The specification's choice, written per family rather than per name:
-/// each family's address is the first of that family from the first name
-/// (in order) that has one. Returns the addresses in `ipFamilies` order and
-/// how many names a lazy lookup asks.
+/// each family's address is the lowest of that family (made canonical) in
+/// the answer of the first name (in order) that has one. Returns the
+/// addresses in `ipFamilies` order and how many names a lazy lookup asks.
 pub fn reference_choice(settings: &Settings, dns: &ScriptedDns) -> (Vec<IpAddr>, usize) {
     let answers: Vec<Vec<IpAddr>> = settings
         .hostnames
@@ -113,7 +174,8 @@ pub fn reference_choice(settings: &Settings, dns: &ScriptedDns) -> (Vec<IpAddr>,
             dns.answer(name)
                 .unwrap_or_default()
                 .iter()
-                .filter_map(|ip| ip.parse().ok())
+                .filter_map(|ip| ip.parse::<IpAddr>().ok())
+                .map(|ip| ip.to_canonical())
                 .collect()
         })
         .collect();
@@ -123,7 +185,8 @@ pub fn reference_choice(settings: &Settings, dns: &ScriptedDns) -> (Vec<IpAddr>,
         .map(|family| {
             answers.iter().enumerate().find_map(|(i, ips)| {
                 ips.iter()
-                    .find(|ip| IpFamily::of(ip) == *family)
+                    .filter(|ip| IpFamily::of(ip) == *family)
+                    .min()
                     .map(|ip| (i, *ip))
             })
         })
@@ -144,9 +207,6 @@ pub fn reference_choice(settings: &Settings, dns: &ScriptedDns) -> (Vec<IpAddr>,
     )
 }
 
-/// Longest message or warning any input may produce.
-pub const MAX_MESSAGE: usize = 512;
-
 /// Runs the policy on `payload` and checks it against the specification:
 /// no panic; only `hostAliases` at the kind's pod spec changes, and only
 /// where it said `host-gateway`; family order, name order, laziness,
@@ -157,13 +217,13 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
     let verdict = evaluate(payload, |name| dns.resolve(name));
     match &verdict {
         Verdict::Reject(rejection) => assert!(
-            rejection.to_string().len() <= MAX_MESSAGE,
+            rejection.to_string().len() <= MAX_REJECTION_BYTES,
             "a long message: {rejection}"
         ),
         Verdict::Mutate(mutation) => {
             for warning in &mutation.warnings {
                 assert!(
-                    warning.to_string().len() <= MAX_MESSAGE,
+                    warning.to_string().len() <= MAX_WARNING_BYTES,
                     "a long warning: {warning}"
                 );
             }
@@ -240,7 +300,9 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
             .filter(|name| message.contains(name.as_str()))
             .count();
         assert!(
-            listed == settings.hostnames.len() || message.contains(" more;"),
+            listed == settings.hostnames.len()
+                || message.contains(" more;")
+                || message.contains(" any of "),
             "names missing from: {message}"
         );
         return;
@@ -255,6 +317,7 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
         reference_rewrite(object, path, &expected_addresses)
     );
     assert_eq!(mutation.warnings.len(), usize::from(found.is_empty()));
+    assert_no_address_written_twice(&mutated, path, &expected_addresses);
 
     // Idempotence: the rewritten object goes through untouched.
     let mut again = parsed.clone();
@@ -270,6 +333,24 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
         "a rewritten object was changed again"
     );
     assert!(second_dns.asked.is_empty());
+}
+
+/// No address in `written` is the `ip` of two `hostAliases` entries.
+pub fn assert_no_address_written_twice(object: &Value, path: &[&str], written: &[IpAddr]) {
+    let mut spec = object;
+    for key in path {
+        spec = &spec[*key];
+    }
+    let ips: Vec<IpAddr> = spec["hostAliases"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry["ip"].as_str()?.parse().ok())
+        .collect();
+    for address in written {
+        let count = ips.iter().filter(|ip| *ip == address).count();
+        assert!(count <= 1, "{address} written {count} times: {object}");
+    }
 }
 
 fn verdict_message(verdict: &Verdict) -> String {

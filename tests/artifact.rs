@@ -42,6 +42,23 @@ fn host_gateway_indices(request: &Value) -> Vec<usize> {
         .unwrap_or_default()
 }
 
+/// The exact patch policy-server sends for a fixture under the default
+/// settings on Docker Desktop: the `ip` of its one `host-gateway` entry
+/// replaced, or, for the two entries of one address, one entry holding
+/// both entries' names.
+fn expected_patch(request: &Value) -> Value {
+    let pointer = host_aliases_pointer(request["kind"]["kind"].as_str().unwrap());
+    match host_gateway_indices(request)[..] {
+        [i] => json!([{"op": "replace", "path": format!("{pointer}/{i}/ip"), "value": DOCKER_V4}]),
+        [0, 1] => json!([
+            {"op": "add", "path": format!("{pointer}/0/hostnames/1"), "value": "b.local"},
+            {"op": "replace", "path": format!("{pointer}/0/ip"), "value": DOCKER_V4},
+            {"op": "remove", "path": format!("{pointer}/1")},
+        ]),
+        ref other => panic!("no expected patch for host-gateway entries at {other:?}"),
+    }
+}
+
 #[test]
 fn speaks_protocol_v1() {
     assert_eq!(docker_desktop().protocol_version(), json!("v1"));
@@ -73,13 +90,7 @@ fn every_fixture_gets_its_outcome_and_only_its_patch() {
                 );
             }
             "mutate" => {
-                let pointer = host_aliases_pointer(request["kind"]["kind"].as_str().unwrap());
-                let expected: Vec<Value> = host_gateway_indices(&request)
-                    .into_iter()
-                    .map(|i| json!({"op": "replace", "path": format!("{pointer}/{i}/ip"), "value": DOCKER_V4}))
-                    .collect();
-                assert!(!expected.is_empty(), "{name}");
-                assert_eq!(evaluation.patch, Some(Value::Array(expected)), "{name}");
+                assert_eq!(evaluation.patch, Some(expected_patch(&request)), "{name}");
                 assert_eq!(policy.host_log().lookups, [DOCKER], "{name}");
                 mutated += 1;
             }
@@ -155,6 +166,79 @@ fn unresolvable_name_rejects_with_one_sentence() {
 }
 
 #[test]
+fn a_refused_capability_gets_its_own_sentence() {
+    let policy = Policy::new(&[(DOCKER, Answer::NotGranted)]);
+    let evaluation = policy.evaluate(&json!({}), &fixture("pod_host_gateway.json"));
+    assert!(!evaluation.accepted());
+    assert_eq!(
+        evaluation.message(),
+        Some(
+            "cannot replace host-gateway in hostAliases: this policy is not granted the \
+             net/v1/dns_lookup_host host capability; add it to the PolicyServer's \
+             spec.namespacedPoliciesCapabilities or set fallbackAddresses"
+        )
+    );
+    let policy = Policy::new(&[(DOCKER, Answer::NotGranted)]);
+    let evaluation = policy.evaluate(
+        &json!({"hostnames": [DOCKER, "host.k3d.internal"], "fallbackAddresses": ["172.18.0.1"]}),
+        &fixture("pod_host_gateway.json"),
+    );
+    assert_eq!(
+        evaluation.warnings(),
+        ["host-gateway: net/v1/dns_lookup_host is not granted; used fallback 172.18.0.1"]
+    );
+    assert_eq!(policy.host_log().lookups, [DOCKER], "no lookup after a refusal");
+}
+
+#[test]
+fn a_reapplied_deployment_is_left_as_stored() {
+    // What the API server hands the policy after a second `kubectl apply`:
+    // the stored list with the manifest's host-gateway entry added beside.
+    let request = fixture("deployment_host_gateway.json");
+    let stored = docker_desktop().evaluate(&json!({}), &request);
+    let mut stored_object = request["object"].clone();
+    json_patch::patch(
+        &mut stored_object,
+        &serde_json::from_value::<json_patch::Patch>(stored.patch.unwrap()).unwrap(),
+    )
+    .unwrap();
+    let manifest_entry = request["object"]["spec"]["template"]["spec"]["hostAliases"][1].clone();
+    for at_front in [false, true] {
+        let mut update = request.clone();
+        update["operation"] = json!("UPDATE");
+        update["oldObject"] = stored_object.clone();
+        update["object"] = stored_object.clone();
+        let aliases = update["object"]["spec"]["template"]["spec"]["hostAliases"]
+            .as_array_mut()
+            .unwrap();
+        if at_front {
+            aliases.insert(0, manifest_entry.clone());
+        } else {
+            aliases.push(manifest_entry.clone());
+        }
+        let evaluation = docker_desktop().evaluate(&json!({}), &update);
+        let mut result = update["object"].clone();
+        json_patch::patch(
+            &mut result,
+            &serde_json::from_value::<json_patch::Patch>(evaluation.patch.unwrap()).unwrap(),
+        )
+        .unwrap();
+        let result_aliases = &result["spec"]["template"]["spec"]["hostAliases"];
+        let stored_aliases = &stored_object["spec"]["template"]["spec"]["hostAliases"];
+        if at_front {
+            // The survivor sits first; its content is the stored entry's.
+            let mut sorted = result_aliases.as_array().unwrap().clone();
+            sorted.sort_by_key(|e| e["ip"].as_str().map(str::to_string));
+            let mut expected = stored_aliases.as_array().unwrap().clone();
+            expected.sort_by_key(|e| e["ip"].as_str().map(str::to_string));
+            assert_eq!(sorted, expected);
+        } else {
+            assert_eq!(result, stored_object, "the template changed: a rollout");
+        }
+    }
+}
+
+#[test]
 fn fallback_is_used_with_a_warning() {
     let policy = Policy::new(&[]);
     let settings =
@@ -170,8 +254,8 @@ fn fallback_is_used_with_a_warning() {
     assert_eq!(
         evaluation.warnings(),
         [
-            "host-gateway: no IPv4 address for host.docker.internal (Name does not resolve), \
-          host.k3d.internal (Name does not resolve); used fallbackAddresses 172.18.0.1"
+            "host-gateway: no IPv4 address for host.docker.internal, host.k3d.internal \
+             (Name does not resolve); used fallback 172.18.0.1"
         ]
     );
     assert_eq!(policy.host_log().lookups, [DOCKER, "host.k3d.internal"]);
@@ -227,7 +311,7 @@ fn assert_well_behaved(policy: &Policy, payload: &[u8], request: Option<&Value>,
         .unwrap_or_else(|e| panic!("{what}: the module trapped: {e}"));
     if let Some(message) = response["message"].as_str() {
         assert!(
-            message.len() <= 300,
+            message.len() <= host_gateway_policy::messages::MAX_REJECTION_BYTES,
             "{what}: a {}-byte message",
             message.len()
         );

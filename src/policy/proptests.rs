@@ -6,6 +6,7 @@ use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
 use crate::pod_spec::HANDLED_KINDS;
+use crate::policy::{Verdict, evaluate};
 use crate::testing::{ScriptedDns, check_evaluation};
 
 const NAMES: [&str; 4] = [
@@ -15,12 +16,17 @@ const NAMES: [&str; 4] = [
     "gateway.local",
 ];
 
+/// Addresses that DNS answers and stored entries share, so entries collide.
+const SHARED: [&str; 4] = ["192.168.65.254", "172.19.0.1", "fd00::1", "fd00::2"];
+
 fn ip_text() -> impl Strategy<Value = String> {
     prop_oneof![
-        any::<[u8; 4]>().prop_map(|o| std::net::Ipv4Addr::from(o).to_string()),
-        any::<[u16; 8]>().prop_map(|s| std::net::Ipv6Addr::from(s).to_string()),
-        Just("fe80::1%eth0".to_string()),
-        Just("not-an-ip".to_string()),
+        3 => prop::sample::select(SHARED.to_vec()).prop_map(str::to_string),
+        1 => any::<[u8; 4]>().prop_map(|o| std::net::Ipv4Addr::from(o).to_string()),
+        1 => any::<[u16; 8]>().prop_map(|s| std::net::Ipv6Addr::from(s).to_string()),
+        1 => Just("::ffff:172.19.0.1".to_string()),
+        1 => Just("fe80::1%eth0".to_string()),
+        1 => Just("not-an-ip".to_string()),
     ]
 }
 
@@ -57,7 +63,11 @@ fn host_alias() -> impl Strategy<Value = Value> {
             extra.insert("hostnames".into(), json!(hostnames));
             Value::Object(extra)
         }),
-        2 => ip_text().prop_map(|ip| json!({"ip": ip, "hostnames": ["static.local"]})),
+        2 => (ip_text(), prop::collection::vec("[a-z]{1,6}\\.local", 0..3), extra_fields()).prop_map(|(ip, hostnames, mut extra)| {
+            extra.insert("ip".into(), json!(ip));
+            extra.insert("hostnames".into(), json!(hostnames));
+            Value::Object(extra)
+        }),
         1 => any_json(),
         1 => any_json().prop_map(|ip| json!({"ip": ip})),
         1 => Just(json!({"ip": "host\u{2d}gateway ", "hostnames": []})),
@@ -178,5 +188,61 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512), dns in dns()) {
         check_evaluation(&bytes, &dns);
+    }
+
+    #[test]
+    fn a_shuffled_dns_answer_gives_the_same_output(
+        request in request(), settings in settings(), dns in dns(), seed in any::<u64>()
+    ) {
+        let payload = serde_json::to_vec(&json!({"settings": settings, "request": request})).unwrap();
+        let mut shuffled = dns.clone();
+        for (i, (_, answer)) in shuffled.answers.iter_mut().enumerate() {
+            if let Ok(ips) = answer {
+                ips.reverse();
+                let len = ips.len().max(1);
+                ips.rotate_left((seed as usize + i) % len);
+            }
+        }
+        let mut first = dns.clone();
+        let mut second = shuffled;
+        prop_assert_eq!(
+            evaluate(&payload, |n| first.resolve(n)),
+            evaluate(&payload, |n| second.resolve(n))
+        );
+    }
+
+    #[test]
+    fn a_reapplied_manifest_gives_back_the_stored_object(
+        request in request(), settings in settings(), dns in dns()
+    ) {
+        let payload = serde_json::to_vec(&json!({"settings": settings, "request": request})).unwrap();
+        let mut lookups = dns.clone();
+        let Verdict::Mutate(mutation) = evaluate(&payload, |n| lookups.resolve(n)) else {
+            return Ok(());
+        };
+        let stored: Value = serde_json::from_str(&mutation.object).unwrap();
+        // Client-side apply adds the manifest's host-gateway entries beside
+        // the stored list (kubectl's three-way merge sends them as new).
+        let path = crate::pod_spec::pod_spec_path(
+            request["kind"]["group"].as_str().unwrap(),
+            request["kind"]["kind"].as_str().unwrap(),
+        ).unwrap();
+        let pointer: String = path.iter().map(|k| format!("/{k}")).collect::<String>() + "/hostAliases";
+        let manifest_entries: Vec<Value> = request["object"].pointer(&pointer).unwrap()
+            .as_array().unwrap().iter()
+            .filter(|e| e.get("ip") == Some(&json!("host-gateway")))
+            .cloned().collect();
+        let mut reapplied = stored.clone();
+        reapplied.pointer_mut(&pointer).unwrap().as_array_mut().unwrap().extend(manifest_entries);
+        let mut update = request.clone();
+        update["operation"] = json!("UPDATE");
+        update["object"] = reapplied;
+        update["oldObject"] = stored.clone();
+        let payload = serde_json::to_vec(&json!({"settings": settings, "request": update})).unwrap();
+        let mut again = dns.clone();
+        let Verdict::Mutate(second) = evaluate(&payload, |n| again.resolve(n)) else {
+            panic!("the re-applied host-gateway entry was not rewritten");
+        };
+        prop_assert_eq!(serde_json::from_str::<Value>(&second.object).unwrap(), stored);
     }
 }

@@ -5,8 +5,8 @@ use rstest::rstest;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::error::{Misses, SettingsError};
-use crate::lookup::{IpFamily, Miss};
+use crate::ip_family::IpFamily;
+use crate::messages::{MAX_REJECTION_BYTES, Miss, SettingsError, Shortfall};
 use crate::testing::{outcomes, payload, read_fixture, reference_rewrite};
 
 const DOCKER: &str = "host.docker.internal";
@@ -175,9 +175,11 @@ fn looks_each_name_up_once_per_request() {
     let mut dns = Dns::new().with(K3D, &["172.19.0.1"]);
     let settings = json!({"hostnames": [DOCKER, K3D]});
     let verdict = dns.evaluate(&request, &settings);
-    let aliases = &mutated_object(&verdict)["spec"]["hostAliases"];
-    assert_eq!(aliases[0]["ip"], "172.19.0.1");
-    assert_eq!(aliases[1]["ip"], "172.19.0.1");
+    // One address for both entries: they become one entry.
+    assert_eq!(
+        mutated_object(&verdict)["spec"]["hostAliases"],
+        json!([{"ip": "172.19.0.1", "hostnames": ["a.local", "b.local"]}])
+    );
     assert_eq!(dns.asked, [DOCKER, K3D]);
 }
 
@@ -194,8 +196,8 @@ fn fallback_is_used_with_a_warning() {
     assert_eq!(
         warnings,
         [
-            "host-gateway: no IPv4 address for host.docker.internal (Name does not resolve), \
-          host.k3d.internal (Name does not resolve); used fallbackAddresses 172.18.0.1, fc00:f853:ccd:e793::1"
+            "host-gateway: no IPv4 address for host.docker.internal, host.k3d.internal \
+             (Name does not resolve); used fallback 172.18.0.1, fc00:f853:ccd:e793::1"
         ]
     );
     let expected = reference_rewrite(
@@ -217,7 +219,7 @@ fn rejects_when_nothing_resolves_and_there_is_no_fallback() {
     let verdict = dns.evaluate(&request, &json!({"hostnames": [DOCKER, K3D]}));
     assert_eq!(
         verdict,
-        Verdict::Reject(Rejection::NoAddress(Misses {
+        Verdict::Reject(Rejection::NoAddress(Shortfall::NoAddress {
             families: vec![IpFamily::IPv4],
             misses: vec![
                 Miss::LookupFailed {
@@ -234,8 +236,8 @@ fn rejects_when_nothing_resolves_and_there_is_no_fallback() {
     assert_eq!(
         rejection.to_string(),
         "cannot replace host-gateway in hostAliases: no IPv4 address for host.docker.internal \
-         (Name does not resolve), host.k3d.internal (no such address); make one of these names \
-         resolvable from the policy server or set fallbackAddresses"
+         (Name does not resolve), host.k3d.internal (no usable address in the answer); make one \
+         of these names resolvable from the policy server or set fallbackAddresses"
     );
 }
 
@@ -404,12 +406,12 @@ fn many_long_names_make_a_short_rejection() {
         .collect();
     let message = pod_rejection_with_hostnames(names);
     assert!(
-        message.len() <= crate::testing::MAX_MESSAGE,
+        message.len() <= MAX_REJECTION_BYTES,
         "{} bytes: {message}",
         message.len()
     );
     assert!(
-        message.contains(" and 14 more; make one of these names resolvable"),
+        message.contains(" and 12 more; make one of these names resolvable"),
         "{message}"
     );
 }
@@ -421,7 +423,7 @@ fn long_names_are_named_whole() {
     let names = json!([long, "gateway.local"]);
     let message = pod_rejection_with_hostnames(names);
     assert!(
-        message.contains(&format!("{long} (Name does not resolve), gateway.local")),
+        message.contains(&format!("{long}, gateway.local (Name does not resolve)")),
         "{message}"
     );
 }

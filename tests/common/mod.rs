@@ -88,9 +88,23 @@ fn policy_pre() -> &'static WasmtimeEngineProviderPre {
 /// What the DNS host capability answers for one name.
 #[derive(Debug, Clone)]
 pub enum Answer {
+    /// The addresses found.
     Ips(Vec<String>),
+    /// The resolver failed with these words, e.g. `Name does not resolve`.
     Error(String),
+    /// The policy server refused the capability to the policy.
+    NotGranted,
 }
+
+/// How policy-server v1.35 words a failed lookup (FACTS.md, measured):
+/// the resolver's words behind two wrappers.
+pub fn lookup_failure(words: &str) -> String {
+    format!("Callback evaluation failure: failed to lookup address information: {words}")
+}
+
+/// How policy-server v1.35 words a capability it did not grant.
+pub const NOT_GRANTED: &str = "Policy has not been granted access to the \
+    'net/v1/dns_lookup_host' host capability. The violation has been reported.";
 
 pub fn ips(list: &[&str]) -> Answer {
     Answer::Ips(list.iter().map(|s| s.to_string()).collect())
@@ -246,8 +260,9 @@ fn host_call(
             log.lookups.push(name.clone());
             match dns.get(&name) {
                 Some(Answer::Ips(ips)) => Ok(serde_json::to_vec(&json!({ "ips": ips }))?),
-                Some(Answer::Error(message)) => Err(message.clone().into()),
-                None => Err("Name does not resolve".into()),
+                Some(Answer::Error(words)) => Err(lookup_failure(words).into()),
+                Some(Answer::NotGranted) => Err(NOT_GRANTED.into()),
+                None => Err(lookup_failure("Name does not resolve").into()),
             }
         }
         ("kubewarden", "tracing", "log") => {
