@@ -4,8 +4,16 @@ SOURCE_FILES := $(shell find src -type f -name '*.rs') Cargo.toml Cargo.lock
 VERSION ?= $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 OCI_REPOSITORY ?= ghcr.io/host-gateway-policy/policies/host-gateway
 
-policy.wasm: $(SOURCE_FILES)
-	cargo build --target=wasm32-wasip1 --release
+# rustup adds what rust-toolchain.toml lists on its own, except where
+# RUSTUP_AUTO_INSTALL=0; adding them again is idempotent and takes a second.
+.PHONY: toolchain
+toolchain:
+	@if command -v rustup >/dev/null 2>&1; then \
+	  rustup target add wasm32-wasip1 && rustup component add rustfmt clippy; \
+	fi
+
+policy.wasm: $(SOURCE_FILES) | toolchain
+	cargo build --locked --target=wasm32-wasip1 --release
 	cp target/wasm32-wasip1/release/host_gateway_policy.wasm policy.wasm
 
 annotated-policy.wasm: policy.wasm metadata.yml README.md
@@ -22,7 +30,7 @@ publish: annotated-policy.wasm
 # manifests' module references must agree (also checked by `make test`).
 .PHONY: check-version
 check-version:
-	cargo test --test manifests policies_match_metadata_and_version
+	cargo test --locked --test manifests policies_match_metadata_and_version
 
 .PHONY: fmt
 fmt:
@@ -30,11 +38,21 @@ fmt:
 
 .PHONY: lint
 lint:
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --locked --all-targets -- -D warnings
 
+# Unit, property and artifact tests, the policy-server test, then the kwctl
+# e2e tests. Where kwctl (or bats) is missing, the Kubewarden tests say so
+# in one line and the rest still runs.
 .PHONY: test
-test: fmt lint
-	cargo test
+test: toolchain fmt lint
+	cargo test --locked
+	@if ! command -v kwctl >/dev/null 2>&1; then \
+	  echo "e2e tests skipped: kwctl is not installed (https://docs.kubewarden.io/howtos/install-kwctl)"; \
+	elif ! command -v bats >/dev/null 2>&1; then \
+	  echo "e2e tests skipped: bats is not installed (e.g. apt-get install bats)"; \
+	else \
+	  $(MAKE) --no-print-directory e2e-tests; \
+	fi
 
 .PHONY: e2e-tests
 e2e-tests: annotated-policy.wasm

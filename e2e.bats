@@ -4,8 +4,15 @@
 
 setup() {
   if ! command -v kwctl >/dev/null 2>&1; then
-    skip "kwctl is not installed (https://github.com/kubewarden/kwctl/releases); the artifact tests in 'make test' cover the same ground"
+    # CI, where the real binaries are at hand, must run every test.
+    [ -z "${HOST_GATEWAY_REQUIRE_KUBEWARDEN:-}" ] || fail "kwctl is not on PATH"
+    skip "kwctl is not installed: see https://docs.kubewarden.io/howtos/install-kwctl"
   fi
+}
+
+fail() {
+  echo "$1" >&2
+  return 1
 }
 
 # query FILTER SESSION REQUEST [SETTINGS_JSON]: the jq FILTER applied to the
@@ -54,7 +61,7 @@ query() {
   run query '(.patch | @base64d | fromjson | .[0].value), .warnings[0]' nothing_resolves.yml pod_host_gateway.json '{"fallbackAddresses":["172.18.0.1"]}'
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = "172.18.0.1" ]
-  [ "${lines[1]}" = "host-gateway: no IPv4 address for host.docker.internal (Name does not resolve); used fallbackAddresses 172.18.0.1" ]
+  [ "${lines[1]}" = "host-gateway: no IPv4 address for host.docker.internal (Name does not resolve); used fallback 172.18.0.1" ]
 }
 
 @test "rejects with one sentence when nothing resolves and there is no fallback" {
@@ -75,4 +82,62 @@ query() {
   run kwctl run --request-path test_data/pod_host_gateway.json --settings-json '{"ipFamilies":["IPv5"]}' annotated-policy.wasm
   [ "$status" -ne 0 ]
   [[ "$output" == *'`ipFamilies` entry "IPv5" is not IPv4 or IPv6'* ]]
+}
+
+@test "two host-gateway entries with one address become one entry" {
+  run query '.patch | @base64d' docker_desktop.yml pod_two_host_gateway_entries.json
+  [ "$status" -eq 0 ]
+  [ "$output" = '[{"op":"add","path":"/spec/hostAliases/0/hostnames/1","value":"b.local"},{"op":"replace","path":"/spec/hostAliases/0/ip","value":"192.168.65.254"},{"op":"remove","path":"/spec/hostAliases/1"}]' ]
+}
+
+@test "a re-applied Deployment comes back as stored: no template change, no rollout" {
+  run query '.patch | @base64d' docker_desktop.yml deployment_reapplied.json
+  [ "$status" -eq 0 ]
+  [ "$output" = '[{"op":"remove","path":"/spec/template/spec/hostAliases/2"}]' ]
+}
+
+@test "a hostname added to the manifest joins the stored entry" {
+  run query '.patch | @base64d' docker_desktop.yml deployment_reapplied_hostname_added.json
+  [ "$status" -eq 0 ]
+  [ "$output" = '[{"op":"add","path":"/spec/template/spec/hostAliases/1/hostnames/2","value":"api.local"},{"op":"remove","path":"/spec/template/spec/hostAliases/2"}]' ]
+}
+
+@test "a re-applied Pod comes back as stored" {
+  run query '.patch | @base64d' docker_desktop.yml pod_reapplied.json
+  [ "$status" -eq 0 ]
+  [ "$output" = '[{"op":"remove","path":"/spec/hostAliases/2"}]' ]
+}
+
+# live SETTINGS_JSON: the AdmissionResponse of the sample Pod with real DNS,
+# through this machine's resolver (localhost is in every /etc/hosts;
+# .invalid never resolves, RFC 6761).
+live() {
+  kwctl run --request-path test_data/pod_host_gateway.json --settings-json "$1" \
+    annotated-policy.wasm 2>/dev/null
+}
+
+@test "real DNS: localhost resolves" {
+  run bash -c "$(declare -f live); live '{\"hostnames\":[\"no-such-host.invalid\",\"localhost\"]}' | jq -er '.patch | @base64d'"
+  [ "$status" -eq 0 ]
+  [ "$output" = '[{"op":"replace","path":"/spec/hostAliases/1/ip","value":"127.0.0.1"}]' ]
+}
+
+@test "real DNS: a name that never resolves is rejected in the resolver's words" {
+  run bash -c "$(declare -f live); live '{\"hostnames\":[\"no-such-host.invalid\",\"also-missing.invalid\"]}' | jq -er '.allowed, .status.message'"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "false" ]
+  [[ "${lines[1]}" =~ ^"cannot replace host-gateway in hostAliases: no IPv4 address for no-such-host.invalid, also-missing.invalid ("(Name or service not known|Name does not resolve)"); make one of these names resolvable from the policy server or set fallbackAddresses"$ ]]
+}
+
+@test "a refused DNS capability says how to grant it" {
+  run bash -c "kwctl run --allowed-host-capabilities 'oci/*' --request-path test_data/pod_host_gateway.json annotated-policy.wasm 2>/dev/null | jq -er '.allowed, .status.message'"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "false" ]
+  [ "${lines[1]}" = "cannot replace host-gateway in hostAliases: this policy is not granted the net/v1/dns_lookup_host host capability; add it to the PolicyServer's spec.namespacedPoliciesCapabilities or set fallbackAddresses" ]
+}
+
+@test "unusable fallback addresses are refused, naming the setting" {
+  run kwctl run --request-path test_data/pod_host_gateway.json --settings-json '{"fallbackAddresses":["127.0.0.1"]}' annotated-policy.wasm
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'`fallbackAddresses` entry "127.0.0.1" is a loopback address, which cannot reach the host from a pod'* ]]
 }

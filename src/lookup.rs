@@ -343,9 +343,11 @@ mod tests {
     fn no_address_without_fallback() {
         let settings = settings(&[DOCKER], &[IPv4, IPv6], &[]);
         let choice = choose_addresses(&settings, |_| {
-            Err("Callback evaluation failure: failed to lookup address information: \
+            Err(
+                "Callback evaluation failure: failed to lookup address information: \
                  Temporary failure in name resolution\n\nStack backtrace:\n  0: ..."
-                .to_string())
+                    .to_string(),
+            )
         });
         assert_eq!(
             choice,
@@ -394,7 +396,10 @@ mod tests {
     }
 
     #[rstest]
-    #[case::replayed_by_kwctl("Callback evaluation failure: Name does not resolve", "Name does not resolve")]
+    #[case::replayed_by_kwctl(
+        "Callback evaluation failure: Name does not resolve",
+        "Name does not resolve"
+    )]
     #[case::musl_policy_server(
         "Callback evaluation failure: failed to lookup address information: Name does not resolve",
         "Name does not resolve"

@@ -49,7 +49,9 @@ pub enum SettingsError {
     #[error("`hostnames` entry \"{0}\" is not a valid DNS name")]
     InvalidHostname(String),
     /// Two `hostnames` entries that differ only by case or a trailing dot.
-    #[error("`hostnames` lists \"{0}\" twice (names differing only by case or a trailing dot are the same)")]
+    #[error(
+        "`hostnames` lists \"{0}\" twice (names differing only by case or a trailing dot are the same)"
+    )]
     RepeatedHostname(String),
     /// An `ipFamilies` entry other than `IPv4` or `IPv6`.
     #[error("`ipFamilies` entry \"{0}\" is not IPv4 or IPv6")]
@@ -61,7 +63,9 @@ pub enum SettingsError {
     #[error("`fallbackAddresses` entry \"{0}\" is not a valid IP address")]
     InvalidFallbackAddress(String),
     /// A `fallbackAddresses` entry no pod can use to reach the host.
-    #[error("`fallbackAddresses` entry \"{address}\" is {kind} address, which cannot reach the host from a pod")]
+    #[error(
+        "`fallbackAddresses` entry \"{address}\" is {kind} address, which cannot reach the host from a pod"
+    )]
     UnusableFallbackAddress {
         /// The address as written.
         address: String,
@@ -133,12 +137,18 @@ impl Shortfall {
             .collect::<Vec<_>>()
             .join(" or ");
         if listed == 0 || misses.is_empty() {
-            return format!("no {families} address for any of {} hostnames", misses.len());
+            return format!(
+                "no {families} address for any of {} hostnames",
+                misses.len()
+            );
         }
         // Names that failed for the same reason share it, in first-seen order.
         let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
         for miss in misses.iter().take(listed) {
-            match groups.iter_mut().find(|(reason, _)| *reason == miss.reason()) {
+            match groups
+                .iter_mut()
+                .find(|(reason, _)| *reason == miss.reason())
+            {
                 Some((_, names)) => names.push(miss.name()),
                 None => groups.push((miss.reason(), vec![miss.name()])),
             }
@@ -452,16 +462,18 @@ mod tests {
         let warning = Warning::FallbackUsed {
             shortfall: Shortfall::NoAddress {
                 families: vec![IpFamily::IPv6, IpFamily::IPv4],
-                misses: (0..16)
-                    .map(|i| failed(&long(i), &"é".repeat(40)))
-                    .collect(),
+                misses: (0..16).map(|i| failed(&long(i), &"é".repeat(40))).collect(),
             },
             addresses: (0..16)
                 .map(|i| format!("fd00:1111:2222:3333:4444:5555:6666:{i:x}"))
                 .collect(),
         };
         let text = warning.to_string();
-        assert!(text.len() <= MAX_WARNING_BYTES, "{} bytes: {text}", text.len());
+        assert!(
+            text.len() <= MAX_WARNING_BYTES,
+            "{} bytes: {text}",
+            text.len()
+        );
         assert!(text.contains(" and 15 more"), "{text}");
     }
 
@@ -469,7 +481,12 @@ mod tests {
     fn many_long_names_are_counted_within_512_bytes() {
         let rejection = Rejection::NoAddress(no_address(
             (0..16)
-                .map(|i| failed(&format!("{}.n{i}.internal", "h".repeat(60)), "Name does not resolve"))
+                .map(|i| {
+                    failed(
+                        &format!("{}.n{i}.internal", "h".repeat(60)),
+                        "Name does not resolve",
+                    )
+                })
                 .collect(),
         ));
         let text = rejection.to_string();

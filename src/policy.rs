@@ -122,7 +122,10 @@ where
     let choice = choose_addresses(&settings, resolve);
     let (sources, warnings): (Vec<(String, &str)>, Vec<Warning>) = match &choice {
         Choice::Found(found) => {
-            let sources = found.iter().map(|f| (f.ip.to_string(), f.hostname)).collect();
+            let sources = found
+                .iter()
+                .map(|f| (f.ip.to_string(), f.hostname))
+                .collect();
             (sources, Vec::new())
         }
         Choice::Fallback {
@@ -145,8 +148,8 @@ where
         }
     };
 
-    let generate_name = crate::json::path(object, &["metadata", "generateName"])
-        .and_then(crate::json::string);
+    let generate_name =
+        crate::json::path(object, &["metadata", "generateName"]).and_then(crate::json::string);
     Verdict::Mutate(Mutation {
         object: host_aliases.rewrite(&choice.addresses()),
         warnings,

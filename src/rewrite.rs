@@ -203,10 +203,15 @@ impl<'a> HostAliases<'a> {
             edits.push((range, format!("\"{address}\"")));
         }
         let mut appended = String::new();
-        if members.len() > 1 {
+        // A rewritten entry's names are written as the union would be even
+        // alone, so that re-applying it later changes nothing.
+        if members.len() > 1 || survivor.ip == EntryIp::HostGateway {
             let own = hostnames(survivor.text);
             let mut union: Vec<String> = Vec::new();
-            for name in members.iter().flat_map(|i| hostnames(self.entries[*i].text)) {
+            for name in members
+                .iter()
+                .flat_map(|i| hostnames(self.entries[*i].text))
+            {
                 if !union.contains(&name) {
                     union.push(name);
                 }
@@ -272,8 +277,10 @@ mod tests {
     }
 
     fn rewrite(object: &str, path: &[&str], addresses: &[&str]) -> String {
-        HostAliases::find(object, path)
-            .map_or_else(|| object.to_string(), |found| found.rewrite(&ips(addresses)))
+        HostAliases::find(object, path).map_or_else(
+            || object.to_string(),
+            |found| found.rewrite(&ips(addresses)),
+        )
     }
 
     fn rewrite_pod(aliases: Value, addresses: &[&str]) -> Value {
@@ -451,10 +458,15 @@ mod tests {
         &["192.168.65.254"],
         json!([{"ip": "10.0.0.1", "hostnames": ["a"]}, {"ip": "10.0.0.1", "hostnames": ["b"]}, {"ip": "192.168.65.254"}])
     )]
-    #[case::lone_entry_keeps_its_own_repeats(
-        json!([{"ip": "host-gateway", "hostnames": ["a", "a"]}]),
+    #[case::rewritten_entry_loses_its_repeats(
+        json!([{"ip": "host-gateway", "hostnames": ["a", "a", "b"]}]),
         &["192.168.65.254"],
-        json!([{"ip": "192.168.65.254", "hostnames": ["a", "a"]}])
+        json!([{"ip": "192.168.65.254", "hostnames": ["a", "b"]}])
+    )]
+    #[case::untouched_entry_keeps_its_repeats(
+        json!([{"ip": "10.0.0.1", "hostnames": ["a", "a"]}, {"ip": "host-gateway"}]),
+        &["192.168.65.254"],
+        json!([{"ip": "10.0.0.1", "hostnames": ["a", "a"]}, {"ip": "192.168.65.254"}])
     )]
     fn one_entry_per_address_written(
         #[case] aliases: Value,
@@ -466,7 +478,8 @@ mod tests {
 
     #[test]
     fn merging_keeps_the_stored_text_byte_for_byte() {
-        let stored = r#"{"spec":{"hostAliases":[{"hostnames":["db"],"ip":"192.168.65.254"}],"x":1}}"#;
+        let stored =
+            r#"{"spec":{"hostAliases":[{"hostnames":["db"],"ip":"192.168.65.254"}],"x":1}}"#;
         let reapplied = r#"{"spec":{"hostAliases":[{"hostnames":["db"],"ip":"192.168.65.254"},{"hostnames":["db"],"ip":"host-gateway"}],"x":1}}"#;
         assert_eq!(rewrite(reapplied, &["spec"], &["192.168.65.254"]), stored);
         let reapplied_first = r#"{"spec":{"hostAliases":[ {"hostnames":["db"],"ip":"host-gateway"} , {"hostnames":["db"],"ip":"192.168.65.254"} ],"x":1}}"#;

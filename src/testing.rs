@@ -43,7 +43,7 @@ pub fn payload(request: &Value, settings: &Value) -> Vec<u8> {
 /// The specification's rewrite: under `path`, each `hostAliases` entry whose
 /// `ip` is `host-gateway` becomes one copy per address; then all entries
 /// holding one of `addresses` become one, at the place of the first, with
-/// the union of their `hostnames` (only when there are several) and the
+/// the union of their `hostnames` (also for a lone rewritten entry) and the
 /// fields of each, the first winning a conflict.
 pub fn reference_rewrite(object: &Value, path: &[&str], addresses: &[IpAddr]) -> Value {
     let mut object = object.clone();
@@ -68,6 +68,7 @@ pub fn reference_rewrite(object: &Value, path: &[&str], addresses: &[IpAddr]) ->
                 for address in addresses {
                     let mut copy = entry.clone();
                     copy["ip"] = Value::String(address.to_string());
+                    copy[REWRITTEN_MARK] = Value::Bool(true);
                     expanded.push((copy, Some(*address)));
                 }
             }
@@ -102,8 +103,9 @@ pub fn reference_rewrite(object: &Value, path: &[&str], addresses: &[IpAddr]) ->
             .find(|(a, _)| *a == address)
             .map(|(_, m)| m.clone())
             .unwrap_or_default();
+        let rewritten = survivor_was_host_gateway(&entry, address);
         let mut survivor = entry;
-        if members.len() > 1 {
+        if members.len() > 1 || rewritten {
             let strings = |e: &Value| -> Vec<String> {
                 e.get("hostnames")
                     .and_then(Value::as_array)
@@ -134,8 +136,22 @@ pub fn reference_rewrite(object: &Value, path: &[&str], addresses: &[IpAddr]) ->
         }
         aliases.push(survivor);
     }
+    for entry in aliases.iter_mut() {
+        if let Some(fields) = entry.as_object_mut() {
+            fields.remove(REWRITTEN_MARK);
+        }
+    }
     object
 }
+
+/// Whether `entry`, holding `address` after expansion, came from
+/// `host-gateway`: the expanded copies are marked by [`reference_rewrite`].
+fn survivor_was_host_gateway(entry: &Value, address: IpAddr) -> bool {
+    entry.get(REWRITTEN_MARK).is_some() && entry["ip"] == address.to_string()
+}
+
+/// A key no generated entry has, marking expanded copies in the model.
+const REWRITTEN_MARK: &str = "\u{0}rewritten";
 
 /// DNS answers by name; a name not listed does not resolve.
 #[derive(Debug, Clone, Default)]

@@ -4,7 +4,9 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{Answer, Policy, fixture, ips, payload, test_data};
+use common::{
+    Answer, Policy, expected_patch, fixture, host_aliases_pointer, ips, patched, payload, test_data,
+};
 use serde_json::{Value, json};
 
 const DOCKER: &str = "host.docker.internal";
@@ -13,50 +15,6 @@ const DOCKER_V6: &str = "fdc4:f303:9324::254";
 
 fn docker_desktop() -> Policy {
     Policy::new(&[(DOCKER, ips(&[DOCKER_V6, DOCKER_V4]))])
-}
-
-/// The JSON pointer of the `hostAliases` array of each kind.
-fn host_aliases_pointer(kind: &str) -> &'static str {
-    match kind {
-        "Pod" => "/spec/hostAliases",
-        "PodTemplate" => "/template/spec/hostAliases",
-        "CronJob" => "/spec/jobTemplate/spec/template/spec/hostAliases",
-        _ => "/spec/template/spec/hostAliases",
-    }
-}
-
-/// Indices of the `host-gateway` entries in the request's object.
-fn host_gateway_indices(request: &Value) -> Vec<usize> {
-    let pointer = host_aliases_pointer(request["kind"]["kind"].as_str().unwrap());
-    request["object"]
-        .pointer(pointer)
-        .and_then(Value::as_array)
-        .map(|aliases| {
-            aliases
-                .iter()
-                .enumerate()
-                .filter(|(_, entry)| entry["ip"] == "host-gateway")
-                .map(|(i, _)| i)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The exact patch policy-server sends for a fixture under the default
-/// settings on Docker Desktop: the `ip` of its one `host-gateway` entry
-/// replaced, or, for the two entries of one address, one entry holding
-/// both entries' names.
-fn expected_patch(request: &Value) -> Value {
-    let pointer = host_aliases_pointer(request["kind"]["kind"].as_str().unwrap());
-    match host_gateway_indices(request)[..] {
-        [i] => json!([{"op": "replace", "path": format!("{pointer}/{i}/ip"), "value": DOCKER_V4}]),
-        [0, 1] => json!([
-            {"op": "add", "path": format!("{pointer}/0/hostnames/1"), "value": "b.local"},
-            {"op": "replace", "path": format!("{pointer}/0/ip"), "value": DOCKER_V4},
-            {"op": "remove", "path": format!("{pointer}/1")},
-        ]),
-        ref other => panic!("no expected patch for host-gateway entries at {other:?}"),
-    }
 }
 
 #[test]
@@ -89,8 +47,16 @@ fn every_fixture_gets_its_outcome_and_only_its_patch() {
                     "{name}: logged on the accept path"
                 );
             }
-            "mutate" => {
-                assert_eq!(evaluation.patch, Some(expected_patch(&request)), "{name}");
+            "mutate" | "as-stored" => {
+                let patch = evaluation.patch.clone().expect("a patch");
+                assert_eq!(patch, expected_patch(&request, DOCKER_V4), "{name}");
+                if outcome == "as-stored" {
+                    assert_eq!(
+                        patched(&request["object"], &patch),
+                        request["oldObject"],
+                        "{name}: a re-applied manifest changed the stored object"
+                    );
+                }
                 assert_eq!(policy.host_log().lookups, [DOCKER], "{name}");
                 mutated += 1;
             }
@@ -187,7 +153,11 @@ fn a_refused_capability_gets_its_own_sentence() {
         evaluation.warnings(),
         ["host-gateway: net/v1/dns_lookup_host is not granted; used fallback 172.18.0.1"]
     );
-    assert_eq!(policy.host_log().lookups, [DOCKER], "no lookup after a refusal");
+    assert_eq!(
+        policy.host_log().lookups,
+        [DOCKER],
+        "no lookup after a refusal"
+    );
 }
 
 #[test]

@@ -95,12 +95,15 @@ fn every_fixture_has_its_outcome() {
                 assert_eq!(verdict, Verdict::Accept, "{name}");
                 assert!(dns.asked.is_empty(), "{name}: looked up {:?}", dns.asked);
             }
-            "mutate" => {
+            "mutate" | "as-stored" => {
                 let expected_object =
                     reference_rewrite(&request["object"], path_of(&request), &ips(&[DOCKER_V4]));
                 assert_ne!(expected_object, request["object"], "{name}");
                 assert_eq!(mutated_object(&verdict), expected_object, "{name}");
                 assert_eq!(dns.asked, [DOCKER], "{name}");
+                if expected == "as-stored" {
+                    assert_eq!(expected_object, request["oldObject"], "{name}");
+                }
             }
             other => panic!("{name}: unknown outcome {other}"),
         }

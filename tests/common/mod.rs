@@ -56,6 +56,82 @@ fn build_wasm(args: &[&str], output: &str) -> PathBuf {
     target_dir.join("wasm32-wasip1/release").join(output)
 }
 
+/// The JSON pointer of the `hostAliases` array of each kind.
+pub fn host_aliases_pointer(kind: &str) -> &'static str {
+    match kind {
+        "Pod" => "/spec/hostAliases",
+        "PodTemplate" => "/template/spec/hostAliases",
+        "CronJob" => "/spec/jobTemplate/spec/template/spec/hostAliases",
+        _ => "/spec/template/spec/hostAliases",
+    }
+}
+
+/// Indices of the `host-gateway` entries in the request's object.
+pub fn host_gateway_indices(request: &Value) -> Vec<usize> {
+    let pointer = host_aliases_pointer(request["kind"]["kind"].as_str().unwrap());
+    request["object"]
+        .pointer(pointer)
+        .and_then(Value::as_array)
+        .map(|aliases| {
+            aliases
+                .iter()
+                .enumerate()
+                .filter(|(_, entry)| entry["ip"] == "host-gateway")
+                .map(|(i, _)| i)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The exact patch policy-server sends for a fixture when one IPv4
+/// `address` is found: the `ip` of its one `host-gateway` entry replaced;
+/// when an entry already holds `address`, the `host-gateway` entry removed
+/// and its new names added there; and for the two entries of
+/// `pod_two_host_gateway_entries.json`, one entry holding both entries' names.
+pub fn expected_patch(request: &Value, address: &str) -> Value {
+    let pointer = host_aliases_pointer(request["kind"]["kind"].as_str().unwrap());
+    let aliases = request["object"]
+        .pointer(pointer)
+        .unwrap()
+        .as_array()
+        .unwrap();
+    let stored = aliases.iter().position(|entry| entry["ip"] == address);
+    match (&host_gateway_indices(request)[..], stored) {
+        ([i], None) => {
+            json!([{"op": "replace", "path": format!("{pointer}/{i}/ip"), "value": address}])
+        }
+        ([0, 1], None) => json!([
+            {"op": "add", "path": format!("{pointer}/0/hostnames/1"), "value": "b.local"},
+            {"op": "replace", "path": format!("{pointer}/0/ip"), "value": address},
+            {"op": "remove", "path": format!("{pointer}/1")},
+        ]),
+        ([i], Some(s)) => {
+            let names = |e: &Value| e["hostnames"].as_array().cloned().unwrap_or_default();
+            let kept = names(&aliases[s]);
+            let mut ops: Vec<Value> = names(&aliases[*i])
+                .into_iter()
+                .filter(|name| !kept.contains(name))
+                .enumerate()
+                .map(|(k, name)| json!({"op": "add", "path": format!("{pointer}/{s}/hostnames/{}", kept.len() + k), "value": name}))
+                .collect();
+            ops.push(json!({"op": "remove", "path": format!("{pointer}/{i}")}));
+            Value::Array(ops)
+        }
+        (other, _) => panic!("no expected patch for host-gateway entries at {other:?}"),
+    }
+}
+
+/// Applies a JSON patch to a copy of `object`.
+pub fn patched(object: &Value, patch: &Value) -> Value {
+    let mut object = object.clone();
+    json_patch::patch(
+        &mut object,
+        &serde_json::from_value::<json_patch::Patch>(patch.clone()).unwrap(),
+    )
+    .unwrap();
+    object
+}
+
 pub fn test_data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("test_data")
