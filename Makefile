@@ -16,6 +16,18 @@ policy.wasm: $(SOURCE_FILES) | toolchain
 	cargo build --locked --target=wasm32-wasip1 --release
 	cp target/wasm32-wasip1/release/host_gateway_policy.wasm policy.wasm
 
+# Runs the policy on a sample request without kwctl, in the wasmtime waPC
+# host the tests use; the options are kwctl run's. SESSION= (empty) looks
+# names up with this machine's resolver instead of replaying Docker Desktop.
+REQUEST ?= test_data/pod_host_gateway.json
+SETTINGS ?= {}
+SESSION ?= test_data/sessions/docker_desktop.yml
+.PHONY: run
+run: policy.wasm
+	@cargo run --locked --quiet --example run -- --request-path $(REQUEST) \
+	  --settings-json '$(SETTINGS)' \
+	  $(if $(SESSION),--replay-host-capabilities-interactions $(SESSION)) policy.wasm
+
 annotated-policy.wasm: policy.wasm metadata.yml README.md
 	kwctl annotate -m metadata.yml -u README.md -o annotated-policy.wasm policy.wasm
 
@@ -44,8 +56,8 @@ lint:
 # e2e tests. Where kwctl (or bats) is missing, the Kubewarden tests say so
 # in one line and the rest still runs.
 .PHONY: test
-test: toolchain fmt lint
-	cargo test --locked
+test: toolchain fmt lint policy.wasm
+	POLICY_WASM=$(CURDIR)/policy.wasm cargo test --locked
 	@if ! command -v kwctl >/dev/null 2>&1; then \
 	  echo "e2e tests skipped: kwctl is not installed (https://docs.kubewarden.io/howtos/install-kwctl)"; \
 	elif ! command -v bats >/dev/null 2>&1; then \

@@ -141,3 +141,21 @@ live() {
   [ "$status" -ne 0 ]
   [[ "$output" == *'`fallbackAddresses` entry "127.0.0.1" is a loopback address, which cannot reach the host from a pod'* ]]
 }
+
+@test "make run's host answers exactly as kwctl run does" {
+  for case in \
+    "docker_desktop.yml pod_host_gateway.json {}" \
+    "docker_desktop.yml pod_two_host_gateway_entries.json {\"ipFamilies\":[\"IPv6\",\"IPv4\"]}" \
+    "docker_desktop.yml deployment_reapplied.json {}" \
+    "k3d.yml cronjob_host_gateway.json {\"hostnames\":[\"host.docker.internal\",\"host.k3d.internal\"]}" \
+    "nothing_resolves.yml job_host_gateway.json {\"fallbackAddresses\":[\"172.18.0.1\"]}" \
+    "nothing_resolves.yml pod_host_gateway.json {}"; do
+    read -r session request settings <<<"$case"
+    args=(--replay-host-capabilities-interactions "test_data/sessions/$session"
+      --request-path "test_data/$request" --settings-json "$settings")
+    expected=$(kwctl run "${args[@]}" annotated-policy.wasm 2>/dev/null)
+    actual=$(cargo run --locked --quiet --example run -- "${args[@]}" policy.wasm | head -n1)
+    [ -n "$expected" ]
+    [ "$actual" = "$expected" ] || { echo "$case: $actual != $expected"; return 1; }
+  done
+}

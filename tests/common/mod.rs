@@ -235,22 +235,29 @@ impl Evaluation {
     }
 }
 
+/// Answers one DNS lookup: the addresses, or the host error's text as
+/// policy-server words it.
+pub type Resolver = Box<dyn FnMut(&str) -> Result<Vec<String>, String> + Send>;
+
 impl Policy {
     /// The compiled policy, answering DNS lookups from `dns`.
     pub fn new(dns: &[(&str, Answer)]) -> Self {
         Self::from_pre(policy_pre(), dns)
     }
 
+    /// Any compiled module, answering DNS lookups from `dns`.
     pub fn from_pre(pre: &WasmtimeEngineProviderPre, dns: &[(&str, Answer)]) -> Self {
-        let table: HashMap<String, Answer> = dns
-            .iter()
-            .map(|(n, a)| (n.to_string(), a.clone()))
-            .collect();
+        Self::with_resolver(pre, table_resolver(dns))
+    }
+
+    /// Any compiled module, answering DNS lookups with `resolve`.
+    pub fn with_resolver(pre: &WasmtimeEngineProviderPre, resolve: Resolver) -> Self {
         let log = Arc::new(Mutex::new(HostLog::default()));
         let host_log = Arc::clone(&log);
+        let resolve = Mutex::new(resolve);
         let callback =
             move |_id: u64, binding: &str, namespace: &str, operation: &str, payload: &[u8]| {
-                host_call(&table, &host_log, binding, namespace, operation, payload)
+                host_call(&resolve, &host_log, binding, namespace, operation, payload)
             };
         let engine = pre.rehydrate(None).expect("an instance");
         let host = WapcHost::new(Box::new(engine), Some(Box::new(callback)))
@@ -321,8 +328,97 @@ impl Policy {
     }
 }
 
+/// A resolver answering from a table; names not in it do not resolve.
+pub fn table_resolver(dns: &[(&str, Answer)]) -> Resolver {
+    let table: HashMap<String, Answer> = dns
+        .iter()
+        .map(|(n, a)| (n.to_string(), a.clone()))
+        .collect();
+    Box::new(move |name| match table.get(name) {
+        Some(Answer::Ips(ips)) => Ok(ips.clone()),
+        Some(Answer::Error(words)) => Err(lookup_failure(words)),
+        Some(Answer::NotGranted) => Err(NOT_GRANTED.to_string()),
+        None => Err(lookup_failure("Name does not resolve")),
+    })
+}
+
+/// The machine's resolver (getaddrinfo: /etc/hosts, then DNS), as
+/// policy-server looks names up, with its error texts.
+pub fn system_resolver() -> Resolver {
+    use std::net::ToSocketAddrs;
+    Box::new(|name| match (name, 0).to_socket_addrs() {
+        Ok(addresses) => {
+            let mut ips: Vec<String> = Vec::new();
+            for address in addresses {
+                let ip = address.ip().to_string();
+                if !ips.contains(&ip) {
+                    ips.push(ip);
+                }
+            }
+            Ok(ips)
+        }
+        // std words it as the dns-lookup crate does:
+        // `failed to lookup address information: <gai_strerror>`.
+        Err(e) => Err(format!("Callback evaluation failure: {e}")),
+    })
+}
+
+/// A resolver replaying a kwctl session file
+/// (`--record-host-capabilities-interactions`), strictly in order.
+pub fn replay_resolver(session: &Path) -> Result<Resolver, String> {
+    let text = std::fs::read_to_string(session)
+        .map_err(|e| format!("cannot read {}: {e}", session.display()))?;
+    let exchanges: Vec<serde_yaml::Value> = serde_yaml::from_str(&text)
+        .map_err(|e| format!("{} is not a kwctl session: {e}", session.display()))?;
+    let mut answers = Vec::new();
+    for exchange in &exchanges {
+        let request = exchange["request"].as_str().unwrap_or_default();
+        let host = request
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("host:"))
+            .map(|host| host.trim().to_string())
+            .filter(|_| request.trim_start().starts_with("!DNSLookupHost"))
+            .ok_or_else(|| format!("{}: not a DNS lookup: {request}", session.display()))?;
+        let response = &exchange["response"];
+        let answer = match response["type"].as_str() {
+            Some("Success") => {
+                let payload: Value =
+                    serde_json::from_str(response["payload"].as_str().unwrap_or_default())
+                        .map_err(|e| format!("{}: bad payload: {e}", session.display()))?;
+                Ok(payload["ips"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|ip| ip.as_str().map(str::to_string))
+                    .collect())
+            }
+            // kwctl hands a replayed error to the policy behind this wrapper.
+            _ => Err(format!(
+                "Callback evaluation failure: {}",
+                response["message"].as_str().unwrap_or_default()
+            )),
+        };
+        answers.push((host, answer));
+    }
+    let mut next = 0;
+    Ok(Box::new(move |name| {
+        let Some((host, answer)) = answers.get(next) else {
+            return Err(format!(
+                "Callback evaluation failure: the session has no exchange for {name}"
+            ));
+        };
+        next += 1;
+        if host != name {
+            return Err(format!(
+                "Callback evaluation failure: the session expected a lookup of {host}, not {name}"
+            ));
+        }
+        answer.clone()
+    }))
+}
+
 fn host_call(
-    dns: &HashMap<String, Answer>,
+    resolve: &Mutex<Resolver>,
     log: &Mutex<HostLog>,
     binding: &str,
     namespace: &str,
@@ -334,11 +430,10 @@ fn host_call(
         ("kubewarden", "net", "v1/dns_lookup_host") => {
             let name: String = serde_json::from_slice(payload)?;
             log.lookups.push(name.clone());
-            match dns.get(&name) {
-                Some(Answer::Ips(ips)) => Ok(serde_json::to_vec(&json!({ "ips": ips }))?),
-                Some(Answer::Error(words)) => Err(lookup_failure(words).into()),
-                Some(Answer::NotGranted) => Err(NOT_GRANTED.into()),
-                None => Err(lookup_failure("Name does not resolve").into()),
+            let answer = (resolve.lock().unwrap())(&name);
+            match answer {
+                Ok(ips) => Ok(serde_json::to_vec(&json!({ "ips": ips }))?),
+                Err(text) => Err(text.into()),
             }
         }
         ("kubewarden", "tracing", "log") => {
