@@ -99,8 +99,10 @@ impl<'a> HostAliases<'a> {
     /// The object with each `host-gateway` entry replaced by one copy per
     /// address, the copy's `ip` being that address, keeping `hostAliases` a
     /// map keyed by `ip`: all entries that end up with one of `addresses`
-    /// become one, at the place of the first, with the union of their
-    /// `hostnames` and the fields of each (the first entry wins a conflict).
+    /// become one, with the union of their `hostnames` and the fields of
+    /// each. It takes the place, and wins any conflict, of the first entry
+    /// that already held the address, or else of the first rewritten one, so
+    /// the order in which a re-applied entry arrives does not matter.
     /// Entries with other addresses stay as they are, and so does every
     /// byte outside the list. With no address the object comes back as it
     /// was.
@@ -129,12 +131,23 @@ impl<'a> HostAliases<'a> {
                 _ => units.push((i, None)),
             }
         }
+        // The entries that end up with `address`, survivor first: the first
+        // that already held it (the stored entry, wherever the API server's
+        // merge put the re-applied one), else the first rewritten.
         let group = |address: IpAddr| -> Vec<usize> {
-            units
+            let mut members: Vec<usize> = units
                 .iter()
                 .filter(|(_, a)| *a == Some(address))
                 .map(|(i, _)| *i)
-                .collect()
+                .collect();
+            if let Some(held) = members
+                .iter()
+                .position(|i| self.entries[*i].ip != EntryIp::HostGateway)
+            {
+                let survivor = members.remove(held);
+                members.insert(0, survivor);
+            }
+            members
         };
 
         let mut list = String::with_capacity(self.list.len() + 64 * addresses.len());
@@ -147,8 +160,10 @@ impl<'a> HostAliases<'a> {
                 None => entry.text.to_string(),
                 Some(address) => {
                     let members = group(*address);
-                    let first_unit = units.iter().position(|(_, a)| a == &Some(*address));
-                    if first_unit != Some(k) {
+                    let survivor_unit = units
+                        .iter()
+                        .position(|(e, a)| *e == members[0] && a == &Some(*address));
+                    if survivor_unit != Some(k) {
                         continue;
                     }
                     self.merged(&members, *address)
@@ -428,13 +443,18 @@ mod tests {
         &["192.168.65.254"],
         json!([{"ip": "192.168.65.254", "hostnames": ["db"]}])
     )]
-    #[case::stored_entry_last(
-        json!([{"ip": "host-gateway", "hostnames": ["db"]}, {"ip": "192.168.65.254", "hostnames": ["db"]}]),
+    #[case::stored_entry_last_keeps_its_place(
+        json!([{"ip": "host-gateway", "hostnames": ["db", "api"]}, {"ip": "10.0.0.1"}, {"ip": "192.168.65.254", "hostnames": ["db"]}]),
         &["192.168.65.254"],
-        json!([{"ip": "192.168.65.254", "hostnames": ["db"]}])
+        json!([{"ip": "10.0.0.1"}, {"ip": "192.168.65.254", "hostnames": ["db", "api"]}])
     )]
-    #[case::first_entry_wins_other_fields(
-        json!([{"ip": "host-gateway", "x": 1}, {"ip": "192.168.65.254", "x": 2, "y": [3]}]),
+    #[case::stored_entry_wins_other_fields(
+        json!([{"ip": "host-gateway", "x": 1, "z": 0}, {"ip": "192.168.65.254", "x": 2, "y": [3]}]),
+        &["192.168.65.254"],
+        json!([{"ip": "192.168.65.254", "x": 2, "y": [3], "z": 0}])
+    )]
+    #[case::first_rewritten_entry_wins_among_rewritten(
+        json!([{"ip": "host-gateway", "x": 1}, {"ip": "host-gateway", "x": 2, "y": [3]}]),
         &["192.168.65.254"],
         json!([{"ip": "192.168.65.254", "x": 1, "y": [3]}])
     )]

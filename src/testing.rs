@@ -42,9 +42,10 @@ pub fn payload(request: &Value, settings: &Value) -> Vec<u8> {
 
 /// The specification's rewrite: under `path`, each `hostAliases` entry whose
 /// `ip` is `host-gateway` becomes one copy per address; then all entries
-/// holding one of `addresses` become one, at the place of the first, with
-/// the union of their `hostnames` (also for a lone rewritten entry) and the
-/// fields of each, the first winning a conflict.
+/// holding one of `addresses` become one, with the union of their
+/// `hostnames` (also for a lone rewritten entry) and the fields of each; it
+/// takes the place of, and wins conflicts as, the first entry that already
+/// held the address, or else the first rewritten one.
 pub fn reference_rewrite(object: &Value, path: &[&str], addresses: &[IpAddr]) -> Value {
     let mut object = object.clone();
     if addresses.is_empty() {
@@ -79,32 +80,48 @@ pub fn reference_rewrite(object: &Value, path: &[&str], addresses: &[IpAddr]) ->
             None => expanded.push((entry, None)),
         }
     }
-    let mut groups: Vec<(IpAddr, Vec<Value>)> = Vec::new();
-    for (entry, address) in &expanded {
+    // Each address's entries, the survivor first: the first entry that
+    // already held the address, else the first rewritten one.
+    let mut groups: Vec<(IpAddr, Vec<usize>)> = Vec::new();
+    for (k, (entry, address)) in expanded.iter().enumerate() {
         if let Some(address) = address {
-            match groups.iter_mut().find(|(a, _)| a == address) {
-                Some((_, members)) => members.push(entry.clone()),
-                None => groups.push((*address, vec![entry.clone()])),
+            let members = match groups.iter_mut().find(|(a, _)| a == address) {
+                Some((_, members)) => members,
+                None => {
+                    groups.push((*address, Vec::new()));
+                    &mut groups.last_mut().unwrap().1
+                }
+            };
+            let held = entry.get(REWRITTEN_MARK).is_none();
+            let survivor_held = members
+                .first()
+                .is_some_and(|first| expanded[*first].0.get(REWRITTEN_MARK).is_none());
+            if held && !survivor_held {
+                members.insert(0, k);
+            } else {
+                members.push(k);
             }
         }
     }
-    let mut placed: Vec<IpAddr> = Vec::new();
-    for (entry, address) in expanded {
+    let survivors: Vec<usize> = groups.iter().map(|(_, m)| m[0]).collect();
+    let members_of = |k: usize| -> Vec<Value> {
+        groups
+            .iter()
+            .find(|(_, m)| m[0] == k)
+            .map(|(_, m)| m.iter().map(|i| expanded[*i].0.clone()).collect())
+            .unwrap_or_default()
+    };
+    for (k, (entry, address)) in expanded.iter().enumerate() {
         let Some(address) = address else {
-            aliases.push(entry);
+            aliases.push(entry.clone());
             continue;
         };
-        if placed.contains(&address) {
+        if !survivors.contains(&k) {
             continue;
         }
-        placed.push(address);
-        let members = &groups
-            .iter()
-            .find(|(a, _)| *a == address)
-            .map(|(_, m)| m.clone())
-            .unwrap_or_default();
-        let rewritten = survivor_was_host_gateway(&entry, address);
-        let mut survivor = entry;
+        let members = &members_of(k);
+        let rewritten = survivor_was_host_gateway(entry, *address);
+        let mut survivor = entry.clone();
         if members.len() > 1 || rewritten {
             let strings = |e: &Value| -> Vec<String> {
                 e.get("hostnames")

@@ -430,3 +430,38 @@ fn long_names_are_named_whole() {
         "{message}"
     );
 }
+
+/// `kubectl apply` after the entry was removed from the manifest while
+/// other entries remain: kubectl sends `{"$patch":"delete","ip":"host-gateway"}`,
+/// which matches nothing stored, so the stored list comes back as it was,
+/// rewritten entry included. No `host-gateway`, so nothing to do, no lookup.
+#[rstest]
+#[case::deployment("deployment_reapplied.json")]
+#[case::pod("pod_reapplied.json")]
+fn an_entry_removed_from_the_manifest_stays_stored(#[case] fixture: &str) {
+    let mut request = read_fixture(fixture);
+    request["object"] = request["oldObject"].clone();
+    let mut dns = Dns::docker_desktop();
+    assert_eq!(dns.evaluate(&request, &json!({})), Verdict::Accept);
+    assert!(dns.asked.is_empty());
+}
+
+/// A second apply of an unchanged manifest, with the server's merge putting
+/// the `host-gateway` entry before or after the stored one: the stored
+/// object comes back.
+#[rstest]
+#[case::added_after(false)]
+#[case::added_before(true)]
+fn a_reapplied_manifest_gives_back_the_stored_object(#[case] before: bool) {
+    let mut request = read_fixture("deployment_reapplied.json");
+    let stored = request["oldObject"].clone();
+    let aliases = request["object"]["spec"]["template"]["spec"]["hostAliases"]
+        .as_array_mut()
+        .unwrap();
+    if before {
+        let added = aliases.pop().unwrap();
+        aliases.insert(0, added);
+    }
+    let mutated = mutated_object(&Dns::docker_desktop().evaluate(&request, &json!({})));
+    assert_eq!(mutated, stored);
+}
