@@ -32,7 +32,7 @@ annotated-policy.wasm: policy.wasm metadata.yml README.md
 	kwctl annotate -m metadata.yml -u README.md -o annotated-policy.wasm policy.wasm
 
 artifacthub-pkg.yml: metadata.yml questions-ui.yml Cargo.toml
-	kwctl scaffold artifacthub -m metadata.yml -v $(VERSION) -q questions-ui.yml -o artifacthub-pkg.yml
+	kwctl scaffold artifacthub -m metadata.yml -q questions-ui.yml -o artifacthub-pkg.yml
 
 .PHONY: publish
 publish: annotated-policy.wasm

@@ -159,3 +159,8 @@ live() {
     [ "$actual" = "$expected" ] || { echo "$case: $actual != $expected"; return 1; }
   done
 }
+
+@test "artifacthub-pkg.yml is what kwctl scaffold artifacthub writes" {
+  kwctl scaffold artifacthub -m metadata.yml -q questions-ui.yml -o "$BATS_TEST_TMPDIR/artifacthub-pkg.yml"
+  diff <(grep -v '^createdAt:' artifacthub-pkg.yml) <(grep -v '^createdAt:' "$BATS_TEST_TMPDIR/artifacthub-pkg.yml")
+}

@@ -175,10 +175,7 @@ fn kubewarden_manifests_fit_the_crd_schemas() {
             checked += 1;
         }
     }
-    assert_eq!(
-        checked, 3,
-        "ClusterAdmissionPolicy, AdmissionPolicy and PolicyServer"
-    );
+    assert_eq!(checked, 2, "ClusterAdmissionPolicy and AdmissionPolicy");
 
     // The checker itself notices mistakes.
     let mut broken = manifest("cluster-admission-policy.yaml");
@@ -237,6 +234,15 @@ fn policies_match_metadata_and_version() {
             "the defaults, spelled out"
         );
     }
+    for policy in policies() {
+        let spec = &policy["spec"];
+        let eval = spec["timeoutEvalSeconds"].as_u64().unwrap();
+        let call = spec["timeoutSeconds"].as_u64().unwrap();
+        // Room for one unanswered fully qualified lookup (5 s x 2 attempts).
+        assert!(eval > 10 && eval < call && call <= 30, "{eval} s, {call} s");
+    }
+    // Applied with `kubectl apply -n <namespace>`.
+    assert!(policies()[1]["metadata"].get("namespace").is_none());
     let cluster = &policies()[0]["spec"];
     let excluded = &cluster["namespaceSelector"]["matchExpressions"][0];
     assert_eq!(excluded["operator"], "NotIn");
@@ -318,4 +324,31 @@ fn match_conditions_select_exactly_what_the_policy_changes_or_refuses() {
         "only {selected} of {} requests selected",
         requests.len()
     );
+}
+
+/// hostNetwork mode binds every pod's ports on the node: the controller's
+/// (9443 webhook, 8081 health probe: chart defaults) and each policy
+/// server's (8443 webhook, 8081 readiness: PolicyServer defaults) must not
+/// meet on one node.
+#[test]
+fn host_network_values_leave_no_port_to_share() {
+    let dir = root().join("deploy/host-network");
+    let values = |name: &str| yaml_documents(&dir.join(name)).remove(0);
+    let v137 = values("values-1.37.yaml");
+    let controller_136 = values("values-1.36-controller.yaml");
+    let defaults_136 = values("values-1.36-defaults.yaml");
+    assert_eq!(v137["hostNetwork"], true);
+    assert_eq!(controller_136["hostNetwork"], true);
+    for policy_server in [&v137["policyServer"], &defaults_136["policyServer"]] {
+        let port = |key: &str, default: u64| policy_server[key].as_u64().unwrap_or(default);
+        let mut ports = vec![
+            9443,
+            8081,
+            port("webhookPort", 8443),
+            port("readinessProbePort", 8081),
+        ];
+        ports.sort_unstable();
+        ports.dedup();
+        assert_eq!(ports.len(), 4, "a port is bound twice: {policy_server}");
+    }
 }

@@ -51,6 +51,14 @@ const POLICIES: &[(&str, &str, &str)] = &[
         r#"{"hostnames": ["localhost"]}"#,
         r#"["oci/v1/verify"]"#,
     ),
+    // `mutating: false` in the policy: policy-server refuses the patch.
+    (
+        "not-mutating",
+        r#"{"hostnames": ["localhost"]}"#,
+        r#"["*"]"#,
+    ),
+    // `mode: monitor`: policy-server drops the patch.
+    ("monitor", r#"{"hostnames": ["localhost"]}"#, r#"["*"]"#),
 ];
 
 fn find_on_path(program: &str) -> Option<PathBuf> {
@@ -136,8 +144,13 @@ fn start() -> Result<Server, String> {
 
     let mut policies = String::new();
     for (id, settings, capabilities) in POLICIES {
+        let mode = match *id {
+            "not-mutating" => "allowedToMutate: false",
+            "monitor" => "allowedToMutate: true\n  policyMode: monitor",
+            _ => "allowedToMutate: true",
+        };
         policies.push_str(&format!(
-            "{id}:\n  module: file://{}\n  allowedToMutate: true\n  settings: {settings}\n  hostCapabilities: {capabilities}\n",
+            "{id}:\n  module: file://{}\n  {mode}\n  settings: {settings}\n  hostCapabilities: {capabilities}\n",
             annotated.display()
         ));
     }
@@ -379,4 +392,22 @@ fn a_reapplied_pod_comes_back_as_stored() {
         result, stored,
         "the API server would refuse a change to hostAliases"
     );
+}
+
+#[test]
+fn kubewarden_modes_that_keep_the_rewrite_out() {
+    let Some(server) = server() else { return };
+    let request = fixture("pod_host_gateway.json");
+    let response = review(server, "not-mutating", &request);
+    assert_eq!(response["allowed"], false);
+    assert_eq!(
+        response["status"]["message"],
+        "Request rejected by policy not-mutating. The policy attempted to mutate the request, \
+         but it is currently configured to not allow mutations."
+    );
+    // Monitor mode admits without the patch; the API server then refuses
+    // `host-gateway` as an IP address.
+    let response = review(server, "monitor", &request);
+    assert_eq!(response["allowed"], true);
+    assert_eq!(patch(&response), None);
 }
