@@ -3,20 +3,31 @@
 //! `host-gateway`, in a Pod or any pod template, becomes the address of the
 //! container host, found with Kubewarden's DNS host capability.
 //!
-//! This file holds only the waPC entry points; [`policy::evaluate`] does
-//! the work.
+//! This file holds only the waPC entry points; [`evaluate`] does the work,
+//! a pure function of the `validate` payload and a DNS lookup.
 
-pub mod ip_family;
-pub mod json;
-pub mod lookup;
-pub mod messages;
-pub mod pod_spec;
-pub mod policy;
-pub mod response;
-pub mod rewrite;
-pub mod settings;
-#[cfg(any(test, feature = "testing"))]
+#![warn(missing_docs)]
+
+mod ip_family;
+mod json;
+mod lookup;
+mod messages;
+mod pod_spec;
+mod policy;
+mod response;
+mod rewrite;
+mod settings;
+#[cfg(any(test, feature = "__testing"))]
+#[doc(hidden)]
 pub mod testing;
+
+pub use ip_family::IpFamily;
+pub use messages::{
+    MAX_REJECTION_BYTES, MAX_WARNING_BYTES, Miss, Rejection, SettingsError, Shortfall, Warning,
+};
+pub use pod_spec::{HANDLED_KINDS, HandledKind};
+pub use policy::{Mutation, Verdict, evaluate};
+pub use settings::Settings;
 
 use kubewarden_policy_sdk::host_capabilities::net;
 use kubewarden_policy_sdk::logging::KubewardenDrain;
@@ -24,9 +35,7 @@ use kubewarden_policy_sdk::{Error as SdkError, protocol_version_guest};
 use slog::Drain;
 use wapc_guest::{CallResult, register_function};
 
-use crate::policy::Verdict;
-use crate::settings::Settings;
-
+/// Registers the policy's waPC functions; the waPC host calls it once.
 #[unsafe(no_mangle)]
 pub extern "C" fn wapc_init() {
     register_function("validate", validate);
@@ -49,7 +58,7 @@ fn validate_settings(payload: &[u8]) -> CallResult {
 }
 
 /// The host's DNS lookup; an error comes back as the host's text, which
-/// [`lookup::read_host_error`] reads.
+/// `lookup::read_host_error` reads.
 fn lookup_host(name: &str) -> Result<Vec<String>, String> {
     net::lookup_host(name)
         .map(|answer| answer.ips)

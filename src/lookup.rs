@@ -23,16 +23,6 @@ pub enum LookupError {
 /// words (`Host error: Callback evaluation failure: failed to lookup address
 /// information: Name does not resolve`, then maybe a backtrace); only the
 /// resolver's words mean anything to a person.
-///
-/// ```
-/// use host_gateway_policy::lookup::{LookupError, read_host_error};
-///
-/// assert_eq!(
-///     read_host_error("Callback evaluation failure: failed to lookup address information: \
-///                      Name or service not known\n\nStack backtrace:\n  0: ..."),
-///     LookupError::Failed("Name or service not known".into())
-/// );
-/// ```
 pub fn read_host_error(text: &str) -> LookupError {
     let mut words = text.lines().next().unwrap_or("").trim();
     if words.contains("has not been granted access to") {
@@ -95,17 +85,6 @@ impl Choice<'_> {
 /// addresses of the family, so a shuffled answer gives the same choice.
 /// `resolve` answers with the addresses the host found (as text) or the
 /// text of the host's error.
-///
-/// ```
-/// use host_gateway_policy::lookup::{choose_addresses, Choice};
-/// use host_gateway_policy::settings::Settings;
-///
-/// let settings = Settings::default();
-/// let choice = choose_addresses(&settings, |_name| {
-///     Ok(vec!["fdc4:f303:9324::254".to_string(), "192.168.65.254".to_string()])
-/// });
-/// assert_eq!(choice.addresses(), ["192.168.65.254".parse::<std::net::IpAddr>().unwrap()]);
-/// ```
 pub fn choose_addresses<R>(settings: &Settings, mut resolve: R) -> Choice<'_>
 where
     R: FnMut(&str) -> Result<Vec<String>, String>,
@@ -184,38 +163,17 @@ where
 mod tests {
     use super::*;
     use rstest::rstest;
-    use std::collections::HashMap;
 
-    /// A resolver answering from a table, recording the names asked.
-    struct Table {
-        answers: HashMap<&'static str, Result<Vec<String>, String>>,
-        asked: Vec<String>,
-    }
+    use crate::testing::{Answer, ScriptedDns};
 
-    impl Table {
-        fn new(entries: &[(&'static str, Result<&[&str], &str>)]) -> Self {
-            let answers = entries
-                .iter()
-                .map(|(name, answer)| {
-                    let answer = answer
-                        .map(|ips| ips.iter().map(|ip| ip.to_string()).collect())
-                        .map_err(str::to_string);
-                    (*name, answer)
-                })
-                .collect();
-            Table {
-                answers,
-                asked: Vec::new(),
-            }
-        }
-
-        fn resolve(&mut self, name: &str) -> Result<Vec<String>, String> {
-            self.asked.push(name.to_string());
-            self.answers
-                .get(name)
-                .cloned()
-                .unwrap_or_else(|| Err("Name does not resolve".to_string()))
-        }
+    /// The DNS fake answering from a table: addresses, or the resolver's words.
+    fn dns_of(entries: &[(&'static str, Result<&[&str], &str>)]) -> ScriptedDns {
+        entries
+            .iter()
+            .fold(ScriptedDns::default(), |dns, (name, answer)| match answer {
+                Ok(ips) => dns.with(name, ips),
+                Err(words) => dns.with_answer(name, Answer::Error(words.to_string())),
+            })
     }
 
     fn settings(hostnames: &[&str], families: &[IpFamily], fallback: &[&str]) -> Settings {
@@ -293,7 +251,7 @@ mod tests {
         #[case] expected_asked: &[&str],
     ) {
         let settings = settings(hostnames, families, &[]);
-        let mut table = Table::new(table);
+        let mut table = dns_of(table);
         let choice = choose_addresses(&settings, |name| table.resolve(name));
         assert!(matches!(choice, Choice::Found(_)), "{choice:?}");
         assert_eq!(choice.addresses(), ips(expected));
@@ -303,7 +261,7 @@ mod tests {
     #[test]
     fn found_addresses_name_their_source() {
         let settings = settings(&[DOCKER, K3D], &[IPv4, IPv6], &[]);
-        let mut table = Table::new(&[
+        let mut table = dns_of(&[
             (DOCKER, Ok(&["192.168.65.254"][..])),
             (K3D, Ok(&["fd00::1"][..])),
         ]);
@@ -318,7 +276,7 @@ mod tests {
     #[test]
     fn falls_back_when_no_name_gives_an_address() {
         let settings = settings(&[DOCKER, K3D], &[IPv4], &["172.18.0.1", "fd00::1"]);
-        let mut table = Table::new(&[(K3D, Ok(&["fd00::9"][..]))]);
+        let mut table = dns_of(&[(K3D, Ok(&["fd00::9"][..]))]);
         let choice = choose_addresses(&settings, |name| table.resolve(name));
         assert_eq!(choice.addresses(), ips(&["172.18.0.1", "fd00::1"]));
         let Choice::Fallback { shortfall, .. } = choice else {

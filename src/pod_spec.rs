@@ -1,49 +1,79 @@
-//! Where the pod spec lives in each kind the policy handles.
+//! The kinds the policy handles and where each keeps its pod spec: one
+//! table, from which the code, and the tests of `metadata.yml` and the CEL
+//! in `deploy/`, derive what they need.
 
-/// The object keys leading to the pod spec of a `group`/`kind`, or `None`
-/// for kinds that carry no pod spec (or that the policy does not handle).
-///
-/// ```
-/// use host_gateway_policy::pod_spec::pod_spec_path;
-///
-/// assert_eq!(pod_spec_path("apps", "Deployment"), Some(&["spec", "template", "spec"][..]));
-/// assert_eq!(pod_spec_path("example.com", "Deployment"), None);
-/// ```
-pub fn pod_spec_path(group: &str, kind: &str) -> Option<&'static [&'static str]> {
-    const POD: &[&str] = &["spec"];
-    const POD_TEMPLATE: &[&str] = &["template", "spec"];
-    const WORKLOAD: &[&str] = &["spec", "template", "spec"];
-    const CRON_JOB: &[&str] = &["spec", "jobTemplate", "spec", "template", "spec"];
+/// A kind the policy handles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HandledKind {
+    /// The API group (`""` for the core group).
+    pub group: &'static str,
+    /// The kind, as in `request.kind.kind`.
+    pub kind: &'static str,
+    /// The resource, as in a webhook rule.
+    pub resource: &'static str,
+    /// The object keys leading to the pod spec.
+    pub pod_spec: &'static [&'static str],
+}
 
-    match (group, kind) {
-        ("", "Pod") => Some(POD),
-        ("", "PodTemplate") => Some(POD_TEMPLATE),
-        ("", "ReplicationController")
-        | ("apps", "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet")
-        | ("batch", "Job") => Some(WORKLOAD),
-        ("batch", "CronJob") => Some(CRON_JOB),
-        _ => None,
+const POD: &[&str] = &["spec"];
+const POD_TEMPLATE: &[&str] = &["template", "spec"];
+const WORKLOAD: &[&str] = &["spec", "template", "spec"];
+const CRON_JOB: &[&str] = &["spec", "jobTemplate", "spec", "template", "spec"];
+
+const fn kind(
+    group: &'static str,
+    kind: &'static str,
+    resource: &'static str,
+    pod_spec: &'static [&'static str],
+) -> HandledKind {
+    HandledKind {
+        group,
+        kind,
+        resource,
+        pod_spec,
     }
 }
 
-/// Every kind the policy handles, as `(group, kind)`.
-pub const HANDLED_KINDS: [(&str, &str); 9] = [
-    ("", "Pod"),
-    ("", "PodTemplate"),
-    ("", "ReplicationController"),
-    ("apps", "Deployment"),
-    ("apps", "ReplicaSet"),
-    ("apps", "StatefulSet"),
-    ("apps", "DaemonSet"),
-    ("batch", "Job"),
-    ("batch", "CronJob"),
+/// Every kind the policy handles, all at version `v1`.
+///
+/// ```
+/// use host_gateway_policy::HANDLED_KINDS;
+///
+/// let cron_job = HANDLED_KINDS.iter().find(|k| k.kind == "CronJob").unwrap();
+/// assert_eq!(cron_job.pod_spec, ["spec", "jobTemplate", "spec", "template", "spec"]);
+/// ```
+pub const HANDLED_KINDS: [HandledKind; 9] = [
+    kind("", "Pod", "pods", POD),
+    kind("", "PodTemplate", "podtemplates", POD_TEMPLATE),
+    kind(
+        "",
+        "ReplicationController",
+        "replicationcontrollers",
+        WORKLOAD,
+    ),
+    kind("apps", "Deployment", "deployments", WORKLOAD),
+    kind("apps", "ReplicaSet", "replicasets", WORKLOAD),
+    kind("apps", "StatefulSet", "statefulsets", WORKLOAD),
+    kind("apps", "DaemonSet", "daemonsets", WORKLOAD),
+    kind("batch", "Job", "jobs", WORKLOAD),
+    kind("batch", "CronJob", "cronjobs", CRON_JOB),
 ];
+
+/// The object keys leading to the pod spec of a `group`/`kind`, or `None`
+/// for kinds the policy does not handle.
+pub fn pod_spec_path(group: &str, kind: &str) -> Option<&'static [&'static str]> {
+    HANDLED_KINDS
+        .iter()
+        .find(|handled| handled.kind == kind && handled.group == group)
+        .map(|handled| handled.pod_spec)
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use rstest::rstest;
 
+    /// Kept apart from the table, from the Kubernetes API reference.
     #[rstest]
     #[case::pod("", "Pod", "spec")]
     #[case::pod_template("", "PodTemplate", "template.spec")]
@@ -55,9 +85,30 @@ mod tests {
     #[case::job("batch", "Job", "spec.template.spec")]
     #[case::cron_job("batch", "CronJob", "spec.jobTemplate.spec.template.spec")]
     fn knows_each_handled_kind(#[case] group: &str, #[case] kind: &str, #[case] dotted: &str) {
-        let path = pod_spec_path(group, kind).unwrap();
-        assert_eq!(path.join("."), dotted);
-        assert!(HANDLED_KINDS.contains(&(group, kind)));
+        assert_eq!(
+            pod_spec_path(group, kind).map(|p| p.join(".")).as_deref(),
+            Some(dotted)
+        );
+    }
+
+    #[test]
+    fn the_table_matches_the_reference_kept_by_the_tests() {
+        let table: Vec<_> = HANDLED_KINDS
+            .iter()
+            .map(|k| (k.group, k.kind, k.pod_spec))
+            .collect();
+        assert_eq!(table, crate::testing::REFERENCE_KINDS);
+    }
+
+    #[test]
+    fn the_table_has_nine_kinds_and_resources_are_their_plurals() {
+        assert_eq!(HANDLED_KINDS.len(), 9);
+        for handled in HANDLED_KINDS {
+            assert_eq!(
+                handled.resource,
+                format!("{}s", handled.kind.to_lowercase())
+            );
+        }
     }
 
     #[rstest]

@@ -70,7 +70,7 @@ struct GroupKind {
 /// host's error; it is called only when the object holds `host-gateway`.
 ///
 /// ```
-/// use host_gateway_policy::policy::{evaluate, Verdict};
+/// use host_gateway_policy::{evaluate, Verdict};
 ///
 /// let payload = br#"{"settings": {}, "request": {
 ///     "kind": {"group": "", "version": "v1", "kind": "Pod"}, "operation": "CREATE",

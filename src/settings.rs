@@ -42,7 +42,7 @@ impl Settings {
     /// Parses and validates settings JSON; `null` means all defaults.
     ///
     /// ```
-    /// use host_gateway_policy::settings::Settings;
+    /// use host_gateway_policy::Settings;
     ///
     /// let settings = Settings::from_json(br#"{"ipFamilies": ["IPv6", "IPv4"]}"#).unwrap();
     /// assert_eq!(settings.hostnames, ["host.docker.internal"]);

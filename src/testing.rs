@@ -11,11 +11,37 @@ use serde_json::Value;
 
 use crate::ip_family::IpFamily;
 use crate::messages::{MAX_REJECTION_BYTES, MAX_WARNING_BYTES, Rejection};
-use crate::pod_spec::pod_spec_path;
 use crate::policy::{Verdict, evaluate};
 use crate::rewrite::HOST_GATEWAY;
 use crate::settings::Settings;
 
+/// Each kind the policy must handle and its pod spec path, written here
+/// apart from `pod_spec::HANDLED_KINDS`, from the Kubernetes API reference.
+pub const REFERENCE_KINDS: [(&str, &str, &[&str]); 9] = [
+    ("", "Pod", &["spec"]),
+    ("", "PodTemplate", &["template", "spec"]),
+    ("", "ReplicationController", &["spec", "template", "spec"]),
+    ("apps", "Deployment", &["spec", "template", "spec"]),
+    ("apps", "ReplicaSet", &["spec", "template", "spec"]),
+    ("apps", "StatefulSet", &["spec", "template", "spec"]),
+    ("apps", "DaemonSet", &["spec", "template", "spec"]),
+    ("batch", "Job", &["spec", "template", "spec"]),
+    (
+        "batch",
+        "CronJob",
+        &["spec", "jobTemplate", "spec", "template", "spec"],
+    ),
+];
+
+/// The pod spec path of a kind, from [`REFERENCE_KINDS`].
+pub fn reference_path(group: &str, kind: &str) -> Option<&'static [&'static str]> {
+    REFERENCE_KINDS
+        .iter()
+        .find(|(g, k, _)| *g == group && *k == kind)
+        .map(|(_, _, path)| *path)
+}
+
+/// The fixture file `name` in `test_data/`.
 pub fn test_data(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("test_data")
@@ -35,8 +61,8 @@ pub fn outcomes() -> BTreeMap<String, String> {
     serde_json::from_str(&text).unwrap()
 }
 
-/// The `validate` payload for a request and settings.
-pub fn payload(request: &Value, settings: &Value) -> Vec<u8> {
+/// The `validate` payload for settings and a request.
+pub fn payload(settings: &Value, request: &Value) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({ "settings": settings, "request": request })).unwrap()
 }
 
@@ -170,25 +196,72 @@ fn survivor_was_host_gateway(entry: &Value, address: IpAddr) -> bool {
 /// A key no generated entry has, marking expanded copies in the model.
 const REWRITTEN_MARK: &str = "\u{0}rewritten";
 
-/// DNS answers by name; a name not listed does not resolve.
+/// What the DNS host capability answers for one name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// The addresses found, as text.
+    Ips(Vec<String>),
+    /// The resolver failed with these words, e.g. `Name does not resolve`.
+    Error(String),
+    /// The policy server refused the capability to the policy.
+    NotGranted,
+}
+
+/// How policy-server v1.35 words a failed lookup (measured): the
+/// resolver's words behind two wrappers.
+pub fn lookup_failure(words: &str) -> String {
+    format!("Callback evaluation failure: failed to lookup address information: {words}")
+}
+
+/// How policy-server v1.35 words a capability it did not grant.
+pub const NOT_GRANTED: &str = "Policy has not been granted access to the \
+    'net/v1/dns_lookup_host' host capability. The violation has been reported.";
+
+/// The one DNS fake of the tests, the bench and the fuzz targets: answers
+/// by name, in the runtime's own words, recording the names asked. A name
+/// not listed does not resolve.
 #[derive(Debug, Clone, Default)]
 pub struct ScriptedDns {
-    pub answers: Vec<(String, Result<Vec<String>, String>)>,
+    /// The answer for each name; the last one listed for a name wins.
+    pub answers: Vec<(String, Answer)>,
+    /// The names asked, in order.
     pub asked: Vec<String>,
 }
 
 impl ScriptedDns {
-    pub fn answer(&self, name: &str) -> Result<Vec<String>, String> {
-        self.answers
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map_or_else(
-                || Err("Name does not resolve".to_string()),
-                |(_, a)| a.clone(),
-            )
+    /// Answers `ips` for `name`.
+    pub fn with(self, name: &str, ips: &[&str]) -> Self {
+        self.with_answer(
+            name,
+            Answer::Ips(ips.iter().map(|s| s.to_string()).collect()),
+        )
     }
 
+    /// Answers `answer` for `name`.
+    pub fn with_answer(mut self, name: &str, answer: Answer) -> Self {
+        self.answers.push((name.to_string(), answer));
+        self
+    }
+
+    /// `host.docker.internal` as Docker Desktop answers it, IPv6 first.
+    pub fn docker_desktop() -> Self {
+        Self::default().with(
+            "host.docker.internal",
+            &["fdc4:f303:9324::254", "192.168.65.254"],
+        )
+    }
+
+    /// The answer for `name`, an error as the host's text; not recorded.
+    pub fn answer(&self, name: &str) -> Result<Vec<String>, String> {
+        match self.answers.iter().rev().find(|(n, _)| n == name) {
+            Some((_, Answer::Ips(ips))) => Ok(ips.clone()),
+            Some((_, Answer::Error(words))) => Err(lookup_failure(words)),
+            Some((_, Answer::NotGranted)) => Err(NOT_GRANTED.to_string()),
+            None => Err(lookup_failure("Name does not resolve")),
+        }
+    }
+
+    /// The answer for `name`, recorded as asked.
     pub fn resolve(&mut self, name: &str) -> Result<Vec<String>, String> {
         self.asked.push(name.to_string());
         self.answer(name)
@@ -200,8 +273,13 @@ impl ScriptedDns {
 /// the answer of the first name (in order) that has one. Returns the
 /// addresses in `ipFamilies` order and how many names a lazy lookup asks.
 pub fn reference_choice(settings: &Settings, dns: &ScriptedDns) -> (Vec<IpAddr>, usize) {
-    let answers: Vec<Vec<IpAddr>> = settings
+    // A refused capability ends the lookups: no later name is asked.
+    let refused = settings
         .hostnames
+        .iter()
+        .position(|name| dns.answer(name) == Err(NOT_GRANTED.to_string()));
+    let tried = &settings.hostnames[..refused.unwrap_or(settings.hostnames.len())];
+    let answers: Vec<Vec<IpAddr>> = tried
         .iter()
         .map(|name| {
             dns.answer(name)
@@ -232,7 +310,7 @@ pub fn reference_choice(settings: &Settings, dns: &ScriptedDns) -> (Vec<IpAddr>,
             .max()
             .unwrap_or(0)
     } else {
-        settings.hostnames.len()
+        refused.map_or(settings.hostnames.len(), |i| i + 1)
     };
     (
         firsts.into_iter().flatten().map(|(_, ip)| ip).collect(),
@@ -272,7 +350,7 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
     };
     let request = &parsed["request"];
     let object = &request["object"];
-    let path = pod_spec_path(
+    let path = reference_path(
         request["kind"]["group"].as_str().unwrap_or_default(),
         request["kind"]["kind"].as_str().unwrap_or_default(),
     );
@@ -321,11 +399,16 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
         found.clone()
     };
     if expected_addresses.is_empty() {
-        let Verdict::Reject(Rejection::NoAddress(_)) = &verdict else {
+        let Verdict::Reject(Rejection::NoAddress(shortfall)) = &verdict else {
             panic!("expected a rejection, got {verdict:?}");
         };
         let message = verdict_message(&verdict);
         assert!(message.contains("host-gateway"));
+        if asked > 0 && dns.answer(&settings.hostnames[asked - 1]) == Err(NOT_GRANTED.to_string()) {
+            assert_eq!(shortfall, &crate::messages::Shortfall::NotGranted);
+            assert!(message.contains("spec.namespacedPoliciesCapabilities"));
+            return;
+        }
         // Every name tried is listed, or counted once the list is long.
         let listed = settings
             .hostnames

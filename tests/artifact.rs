@@ -273,7 +273,7 @@ fn assert_well_behaved(policy: &Policy, payload: &[u8], request: Option<&Value>,
         .unwrap_or_else(|e| panic!("{what}: the module trapped: {e}"));
     if let Some(message) = response["message"].as_str() {
         assert!(
-            message.len() <= host_gateway_policy::messages::MAX_REJECTION_BYTES,
+            message.len() <= host_gateway_policy::MAX_REJECTION_BYTES,
             "{what}: a {}-byte message",
             message.len()
         );

@@ -5,8 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use host_gateway_policy::policy::{Verdict, evaluate};
-use host_gateway_policy::settings::Settings;
+use host_gateway_policy::{HANDLED_KINDS, Settings, Verdict, evaluate};
 use serde_json::{Value, json};
 
 fn root() -> &'static Path {
@@ -350,5 +349,60 @@ fn host_network_values_leave_no_port_to_share() {
         ports.sort_unstable();
         ports.dedup();
         assert_eq!(ports.len(), 4, "a port is bound twice: {policy_server}");
+    }
+}
+
+/// metadata.yml's rules (and so every manifest's) are the kinds the code
+/// handles: one rule a group, CREATE and UPDATE, version v1.
+#[test]
+fn metadata_rules_are_the_handled_kinds() {
+    let metadata = yaml_documents(&root().join("metadata.yml")).remove(0);
+    let mut rules: Vec<Value> = Vec::new();
+    for handled in HANDLED_KINDS {
+        match rules
+            .iter_mut()
+            .find(|rule| rule["apiGroups"][0] == handled.group)
+        {
+            Some(rule) => rule["resources"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!(handled.resource)),
+            None => rules.push(json!({
+                "apiGroups": [handled.group],
+                "apiVersions": ["v1"],
+                "resources": [handled.resource],
+                "operations": ["CREATE", "UPDATE"],
+            })),
+        }
+    }
+    assert_eq!(metadata["rules"], Value::Array(rules));
+}
+
+/// The CEL selects each handled kind's object when, and only when, its pod
+/// spec holds host-gateway.
+#[test]
+fn match_conditions_know_every_handled_kind() {
+    for handled in HANDLED_KINDS {
+        let mut object = json!({"hostAliases": [{"ip": "host-gateway"}]});
+        for key in handled.pod_spec.iter().rev() {
+            object = json!({ *key: object });
+        }
+        let mut one_level_up = json!({"hostAliases": [{"ip": "host-gateway"}]});
+        for key in handled.pod_spec[1..].iter().rev() {
+            one_level_up = json!({ *key: one_level_up });
+        }
+        for (object, expected) in [(object, true), (one_level_up, false)] {
+            let request = json!({
+                "kind": {"group": handled.group, "version": "v1", "kind": handled.kind},
+                "operation": "CREATE",
+                "object": object,
+            });
+            assert_eq!(
+                match_condition(&request),
+                expected,
+                "{}: {object}",
+                handled.kind
+            );
+        }
     }
 }

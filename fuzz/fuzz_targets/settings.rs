@@ -2,7 +2,7 @@
 //! request; invalid ones get a message that names the setting.
 #![no_main]
 
-use host_gateway_policy::settings::Settings;
+use host_gateway_policy::Settings;
 use host_gateway_policy::testing::{ScriptedDns, check_evaluation};
 use libfuzzer_sys::fuzz_target;
 
@@ -25,10 +25,7 @@ fuzz_target!(|data: &[u8]| {
             let request = r#"{"kind": {"group": "", "kind": "Pod"}, "operation": "CREATE", "name": "web",
                 "object": {"spec": {"hostAliases": [{"ip": "host-gateway", "hostnames": ["db"]}]}}}"#;
             let payload = format!(r#"{{"settings": {settings}, "request": {request}}}"#);
-            let dns = ScriptedDns {
-                answers: vec![("host.docker.internal".into(), Ok(vec!["192.168.65.254".into()]))],
-                asked: Vec::new(),
-            };
+            let dns = ScriptedDns::default().with("host.docker.internal", &["192.168.65.254"]);
             check_evaluation(payload.as_bytes(), &dns);
         }
     }

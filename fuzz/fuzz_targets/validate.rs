@@ -2,7 +2,7 @@
 //! model. The first two bytes script the DNS answers; the rest is the payload.
 #![no_main]
 
-use host_gateway_policy::testing::{ScriptedDns, check_evaluation};
+use host_gateway_policy::testing::{Answer, ScriptedDns, check_evaluation};
 use libfuzzer_sys::fuzz_target;
 
 const NAMES: [&str; 3] = ["host.docker.internal", "host.k3d.internal", "gateway.local"];
@@ -25,8 +25,9 @@ fuzz_target!(|data: &[u8]| {
         .enumerate()
         .map(|(i, name)| {
             let answer = match usize::from((script >> (3 * i)) & 7) {
-                n if n < ANSWERS.len() => Ok(ANSWERS[n].iter().map(|s| s.to_string()).collect()),
-                _ => Err("Name does not resolve".to_string()),
+                n if n < ANSWERS.len() => Answer::Ips(ANSWERS[n].iter().map(|s| s.to_string()).collect()),
+                7 => Answer::NotGranted,
+                _ => Answer::Error("Name does not resolve".to_string()),
             };
             (name.to_string(), answer)
         })

@@ -5,9 +5,8 @@
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
-use crate::pod_spec::HANDLED_KINDS;
 use crate::policy::{Verdict, evaluate};
-use crate::testing::{ScriptedDns, check_evaluation};
+use crate::testing::{Answer, REFERENCE_KINDS, ScriptedDns, check_evaluation, reference_path};
 
 const NAMES: [&str; 4] = [
     "host.docker.internal",
@@ -108,9 +107,9 @@ fn object_for(path: &'static [&'static str]) -> impl Strategy<Value = Value> {
 }
 
 fn request() -> impl Strategy<Value = Value> {
-    let kinds: Vec<(&'static str, &'static str)> = HANDLED_KINDS
+    let kinds: Vec<(&'static str, &'static str)> = REFERENCE_KINDS
         .iter()
-        .copied()
+        .map(|(group, kind, _)| (*group, *kind))
         .chain([("", "Service"), ("example.com", "Pod")])
         .collect();
     (
@@ -119,7 +118,7 @@ fn request() -> impl Strategy<Value = Value> {
         "[a-z]{0,5}",
     )
         .prop_flat_map(|((group, kind), operation, name)| {
-            let path = crate::pod_spec::pod_spec_path(group, kind).unwrap_or(&["spec"]);
+            let path = reference_path(group, kind).unwrap_or(&["spec"]);
             object_for(path).prop_map(move |object| {
                 json!({
                     "uid": "u", "kind": {"group": group, "version": "v1", "kind": kind},
@@ -160,8 +159,9 @@ fn settings() -> impl Strategy<Value = Value> {
 
 fn dns() -> impl Strategy<Value = ScriptedDns> {
     let answer = prop_oneof![
-        3 => prop::collection::vec(ip_text(), 0..4).prop_map(Ok),
-        1 => "[A-Za-z ]{1,20}(\n[a-z ]{0,20})?".prop_map(Err),
+        6 => prop::collection::vec(ip_text(), 0..4).prop_map(Answer::Ips),
+        2 => "[A-Za-z ]{1,20}(\n[a-z ]{0,20})?".prop_map(Answer::Error),
+        1 => Just(Answer::NotGranted),
     ];
     prop::collection::vec(answer, NAMES.len()).prop_map(|answers| ScriptedDns {
         answers: NAMES.iter().map(|n| n.to_string()).zip(answers).collect(),
@@ -197,7 +197,7 @@ proptest! {
         let payload = serde_json::to_vec(&json!({"settings": settings, "request": request})).unwrap();
         let mut shuffled = dns.clone();
         for (i, (_, answer)) in shuffled.answers.iter_mut().enumerate() {
-            if let Ok(ips) = answer {
+            if let Answer::Ips(ips) = answer {
                 ips.reverse();
                 let len = ips.len().max(1);
                 ips.rotate_left((seed as usize + i) % len);
@@ -223,7 +223,7 @@ proptest! {
         let stored: Value = serde_json::from_str(&mutation.object).unwrap();
         // Client-side apply adds the manifest's host-gateway entries beside
         // the stored list (kubectl's three-way merge sends them as new).
-        let path = crate::pod_spec::pod_spec_path(
+        let path = reference_path(
             request["kind"]["group"].as_str().unwrap(),
             request["kind"]["kind"].as_str().unwrap(),
         ).unwrap();

@@ -1,4 +1,3 @@
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 use rstest::rstest;
@@ -7,47 +6,21 @@ use serde_json::{Value, json};
 use super::*;
 use crate::ip_family::IpFamily;
 use crate::messages::{MAX_REJECTION_BYTES, Miss, SettingsError, Shortfall};
-use crate::testing::{outcomes, payload, read_fixture, reference_rewrite};
+use crate::testing::{ScriptedDns, outcomes, payload, read_fixture, reference_rewrite};
 
 const DOCKER: &str = "host.docker.internal";
 const K3D: &str = "host.k3d.internal";
 const DOCKER_V4: &str = "192.168.65.254";
 const DOCKER_V6: &str = "fdc4:f303:9324::254";
 
-/// A DNS table standing in for the host; records the names asked.
-struct Dns {
-    answers: HashMap<String, Result<Vec<String>, String>>,
-    asked: Vec<String>,
+/// Runs the policy on a request with this DNS.
+trait Evaluate {
+    fn evaluate(&mut self, request: &Value, settings: &Value) -> Verdict;
 }
 
-impl Dns {
-    fn new() -> Self {
-        Dns {
-            answers: HashMap::new(),
-            asked: Vec::new(),
-        }
-    }
-
-    fn docker_desktop() -> Self {
-        Dns::new().with(DOCKER, &[DOCKER_V6, DOCKER_V4])
-    }
-
-    fn with(mut self, name: &str, ips: &[&str]) -> Self {
-        self.answers
-            .insert(name.into(), Ok(ips.iter().map(|s| s.to_string()).collect()));
-        self
-    }
-
-    fn resolve(&mut self, name: &str) -> Result<Vec<String>, String> {
-        self.asked.push(name.to_string());
-        self.answers
-            .get(name)
-            .cloned()
-            .unwrap_or_else(|| Err("Name does not resolve".into()))
-    }
-
+impl Evaluate for ScriptedDns {
     fn evaluate(&mut self, request: &Value, settings: &Value) -> Verdict {
-        evaluate(&payload(request, settings), |name| self.resolve(name))
+        evaluate(&payload(settings, request), |name| self.resolve(name))
     }
 }
 
@@ -56,7 +29,7 @@ fn ips(texts: &[&str]) -> Vec<IpAddr> {
 }
 
 fn path_of(request: &Value) -> &'static [&'static str] {
-    pod_spec_path(
+    crate::testing::reference_path(
         request["kind"]["group"].as_str().unwrap(),
         request["kind"]["kind"].as_str().unwrap(),
     )
@@ -88,7 +61,7 @@ fn every_fixture_has_its_outcome() {
 
     for (name, expected) in outcomes {
         let request = read_fixture(&name);
-        let mut dns = Dns::docker_desktop();
+        let mut dns = ScriptedDns::docker_desktop();
         let verdict = dns.evaluate(&request, &json!({}));
         match expected.as_str() {
             "accept" => {
@@ -125,7 +98,7 @@ fn unknown_fields_survive(#[case] fixture: &str) {
         "the fixture lacks unknown fields"
     );
 
-    let verdict = Dns::docker_desktop().evaluate(&request, &json!({}));
+    let verdict = ScriptedDns::docker_desktop().evaluate(&request, &json!({}));
     let Verdict::Mutate(mutation) = &verdict else {
         panic!("expected a mutation, got {verdict:?}");
     };
@@ -139,7 +112,7 @@ fn unknown_fields_survive(#[case] fixture: &str) {
 
     // Byte for byte: the text is the input's with one value swapped.
     let input_object = serde_json::to_string(&request["object"]).unwrap();
-    let verdict = evaluate(&payload(&request, &json!({})), |_| {
+    let verdict = evaluate(&payload(&json!({}), &request), |_| {
         Ok(vec![DOCKER_V4.into()])
     });
     let Verdict::Mutate(mutation_compact) = verdict else {
@@ -160,7 +133,7 @@ fn unknown_fields_survive(#[case] fixture: &str) {
 fn families_in_settings_order_each_copy_the_entry() {
     let request = read_fixture("statefulset_host_gateway.json");
     let verdict =
-        Dns::docker_desktop().evaluate(&request, &json!({"ipFamilies": ["IPv6", "IPv4"]}));
+        ScriptedDns::docker_desktop().evaluate(&request, &json!({"ipFamilies": ["IPv6", "IPv4"]}));
     let aliases = &mutated_object(&verdict)["spec"]["template"]["spec"]["hostAliases"];
     assert_eq!(
         aliases,
@@ -175,7 +148,7 @@ fn families_in_settings_order_each_copy_the_entry() {
 #[test]
 fn looks_each_name_up_once_per_request() {
     let request = read_fixture("pod_two_host_gateway_entries.json");
-    let mut dns = Dns::new().with(K3D, &["172.19.0.1"]);
+    let mut dns = ScriptedDns::default().with(K3D, &["172.19.0.1"]);
     let settings = json!({"hostnames": [DOCKER, K3D]});
     let verdict = dns.evaluate(&request, &settings);
     // One address for both entries: they become one entry.
@@ -189,7 +162,7 @@ fn looks_each_name_up_once_per_request() {
 #[test]
 fn fallback_is_used_with_a_warning() {
     let request = read_fixture("daemonset_host_gateway.json");
-    let mut dns = Dns::new();
+    let mut dns = ScriptedDns::default();
     let settings = json!({"hostnames": [DOCKER, K3D], "fallbackAddresses": ["172.18.0.1", "fc00:f853:ccd:e793::1"]});
     let verdict = dns.evaluate(&request, &settings);
     let Verdict::Mutate(mutation) = &verdict else {
@@ -218,7 +191,7 @@ fn fallback_is_used_with_a_warning() {
 #[test]
 fn rejects_when_nothing_resolves_and_there_is_no_fallback() {
     let request = read_fixture("job_host_gateway.json");
-    let mut dns = Dns::new().with(K3D, &["fd00::1"]);
+    let mut dns = ScriptedDns::default().with(K3D, &["fd00::1"]);
     let verdict = dns.evaluate(&request, &json!({"hostnames": [DOCKER, K3D]}));
     assert_eq!(
         verdict,
@@ -247,7 +220,7 @@ fn rejects_when_nothing_resolves_and_there_is_no_fallback() {
 #[test]
 fn host_error_is_quoted_by_its_first_line() {
     let request = read_fixture("pod_host_gateway.json");
-    let verdict = evaluate(&payload(&request, &json!(null)), |_| {
+    let verdict = evaluate(&payload(&json!(null), &request), |_| {
         Err(format!(
             "failed to lookup address information\n{}",
             "backtrace ".repeat(10_000)
@@ -279,7 +252,7 @@ fn host_error_is_quoted_by_its_first_line() {
 )]
 fn summary_names_the_object_and_the_source(#[case] fixture: &str, #[case] expected: &str) {
     let Verdict::Mutate(mutation) =
-        Dns::docker_desktop().evaluate(&read_fixture(fixture), &json!({}))
+        ScriptedDns::docker_desktop().evaluate(&read_fixture(fixture), &json!({}))
     else {
         panic!("expected a mutation");
     };
@@ -288,7 +261,7 @@ fn summary_names_the_object_and_the_source(#[case] fixture: &str, #[case] expect
 
 #[test]
 fn summary_of_two_families_names_both_sources() {
-    let mut dns = Dns::new()
+    let mut dns = ScriptedDns::default()
         .with(DOCKER, &[DOCKER_V4])
         .with(K3D, &["fd00::1"]);
     let settings = json!({"hostnames": [DOCKER, K3D], "ipFamilies": ["IPv4", "IPv6"]});
@@ -306,7 +279,7 @@ fn summary_of_two_families_names_both_sources() {
 #[test]
 fn invalid_settings_reject_requests_that_need_them() {
     let request = read_fixture("pod_host_gateway.json");
-    let verdict = Dns::docker_desktop().evaluate(&request, &json!({"ipFamily": ["IPv4"]}));
+    let verdict = ScriptedDns::docker_desktop().evaluate(&request, &json!({"ipFamily": ["IPv4"]}));
     assert_eq!(
         verdict,
         Verdict::Reject(Rejection::InvalidSettings(SettingsError::UnknownField(
@@ -340,7 +313,7 @@ fn unreadable_requests_are_rejected_briefly(#[case] payload: &[u8]) {
 #[test]
 fn invalid_utf8_anywhere_is_unreadable() {
     let request = read_fixture("pod_host_gateway.json");
-    let mut bytes = payload(&request, &json!({}));
+    let mut bytes = payload(&json!({}), &request);
     let uid = bytes.windows(4).position(|w| w == b"1299").unwrap();
     bytes[uid] = 0xff;
     assert_eq!(
@@ -374,7 +347,7 @@ fn a_huge_bad_value_does_not_flood_the_message() {
 fn only_create_and_update_are_rewritten(#[case] operation: &str) {
     let mut request = read_fixture("pod_host_gateway.json");
     request["operation"] = json!(operation);
-    let mut dns = Dns::docker_desktop();
+    let mut dns = ScriptedDns::docker_desktop();
     assert_eq!(dns.evaluate(&request, &json!({})), Verdict::Accept);
     assert!(dns.asked.is_empty());
 }
@@ -384,14 +357,14 @@ fn a_pod_kind_from_another_group_is_left_alone() {
     let mut request = read_fixture("pod_host_gateway.json");
     request["kind"]["group"] = json!("example.com");
     assert_eq!(
-        Dns::docker_desktop().evaluate(&request, &json!({})),
+        ScriptedDns::docker_desktop().evaluate(&request, &json!({})),
         Verdict::Accept
     );
 }
 
 /// The rejection of the sample Pod when none of `hostnames` resolves.
 fn pod_rejection_with_hostnames(hostnames: Value) -> String {
-    let verdict = Dns::new().evaluate(
+    let verdict = ScriptedDns::default().evaluate(
         &read_fixture("pod_host_gateway.json"),
         &json!({ "hostnames": hostnames }),
     );
@@ -441,7 +414,7 @@ fn long_names_are_named_whole() {
 fn an_entry_removed_from_the_manifest_stays_stored(#[case] fixture: &str) {
     let mut request = read_fixture(fixture);
     request["object"] = request["oldObject"].clone();
-    let mut dns = Dns::docker_desktop();
+    let mut dns = ScriptedDns::docker_desktop();
     assert_eq!(dns.evaluate(&request, &json!({})), Verdict::Accept);
     assert!(dns.asked.is_empty());
 }
@@ -462,6 +435,6 @@ fn a_reapplied_manifest_gives_back_the_stored_object(#[case] before: bool) {
         let added = aliases.pop().unwrap();
         aliases.insert(0, added);
     }
-    let mutated = mutated_object(&Dns::docker_desktop().evaluate(&request, &json!({})));
+    let mutated = mutated_object(&ScriptedDns::docker_desktop().evaluate(&request, &json!({})));
     assert_eq!(mutated, stored);
 }

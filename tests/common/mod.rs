@@ -2,9 +2,8 @@
 //! policy-evaluator does: wasmtime, the `kubewarden` host-call binding, and
 //! the JSON patch computed as policy-server computes it. Test-only code,
 //! shared by the artifact tests and the benchmarks.
-#![allow(dead_code)] // each test crate uses its own part of it
+#![allow(dead_code, unused_imports)] // each user (tests, bench, make run) takes its own part
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -132,21 +131,7 @@ pub fn patched(object: &Value, patch: &Value) -> Value {
     object
 }
 
-pub fn test_data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("test_data")
-        .join(name)
-}
-
-/// A request fixture from `test_data/`.
-pub fn fixture(name: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(test_data(name)).unwrap()).unwrap()
-}
-
-/// The `validate` payload for settings and a request.
-pub fn payload(settings: &Value, request: &Value) -> Vec<u8> {
-    serde_json::to_vec(&json!({"settings": settings, "request": request})).unwrap()
-}
+pub use host_gateway_policy::testing::{payload, read_fixture as fixture, test_data};
 
 /// Compiles a module once per process; instances come from it cheaply.
 pub fn compile(module: &[u8]) -> WasmtimeEngineProviderPre {
@@ -161,26 +146,7 @@ fn policy_pre() -> &'static WasmtimeEngineProviderPre {
     PRE.get_or_init(|| compile(&std::fs::read(policy_wasm()).expect("policy.wasm is readable")))
 }
 
-/// What the DNS host capability answers for one name.
-#[derive(Debug, Clone)]
-pub enum Answer {
-    /// The addresses found.
-    Ips(Vec<String>),
-    /// The resolver failed with these words, e.g. `Name does not resolve`.
-    Error(String),
-    /// The policy server refused the capability to the policy.
-    NotGranted,
-}
-
-/// How policy-server v1.35 words a failed lookup (FACTS.md, measured):
-/// the resolver's words behind two wrappers.
-pub fn lookup_failure(words: &str) -> String {
-    format!("Callback evaluation failure: failed to lookup address information: {words}")
-}
-
-/// How policy-server v1.35 words a capability it did not grant.
-pub const NOT_GRANTED: &str = "Policy has not been granted access to the \
-    'net/v1/dns_lookup_host' host capability. The violation has been reported.";
+pub use host_gateway_policy::testing::{Answer, ScriptedDns};
 
 pub fn ips(list: &[&str]) -> Answer {
     Answer::Ips(list.iter().map(|s| s.to_string()).collect())
@@ -330,16 +296,12 @@ impl Policy {
 
 /// A resolver answering from a table; names not in it do not resolve.
 pub fn table_resolver(dns: &[(&str, Answer)]) -> Resolver {
-    let table: HashMap<String, Answer> = dns
+    let dns = dns
         .iter()
-        .map(|(n, a)| (n.to_string(), a.clone()))
-        .collect();
-    Box::new(move |name| match table.get(name) {
-        Some(Answer::Ips(ips)) => Ok(ips.clone()),
-        Some(Answer::Error(words)) => Err(lookup_failure(words)),
-        Some(Answer::NotGranted) => Err(NOT_GRANTED.to_string()),
-        None => Err(lookup_failure("Name does not resolve")),
-    })
+        .fold(ScriptedDns::default(), |dns, (name, answer)| {
+            dns.with_answer(name, answer.clone())
+        });
+    Box::new(move |name| dns.answer(name))
 }
 
 /// The machine's resolver (getaddrinfo: /etc/hosts, then DNS), as
