@@ -1,8 +1,8 @@
 //! The answers sent back over waPC, in the wire format of the SDK's
-//! `ValidationResponse` and `SettingsValidationResponse`.
-
-use kubewarden_policy_sdk::response::ValidationResponse;
-use kubewarden_policy_sdk::settings::SettingsValidationResponse;
+//! `ValidationResponse` and `SettingsValidationResponse`, written by hand:
+//! only strings are serialised, so no JSON value serialiser (and its float
+//! formatting) lands in the module. The tests decode them with the SDK's
+//! own types.
 
 use crate::messages::SettingsError;
 use crate::policy::Verdict;
@@ -17,24 +17,33 @@ const ACCEPT: &[u8] =
 pub fn encode(verdict: &Verdict) -> Vec<u8> {
     match verdict {
         Verdict::Accept => ACCEPT.to_vec(),
-        Verdict::Reject(rejection) => to_json(&ValidationResponse {
-            accepted: false,
-            message: Some(rejection.to_string()),
-            code: None,
-            mutated_object: None,
-            audit_annotations: None,
-            warnings: None,
-        }),
+        Verdict::Reject(rejection) => {
+            let mut out = br#"{"accepted":false,"message":"#.to_vec();
+            push_string(&mut out, &rejection.to_string());
+            out.extend_from_slice(
+                br#","code":null,"mutated_object":null,"audit_annotations":null,"warnings":null}"#,
+            );
+            out
+        }
         Verdict::Mutate(mutation) => {
-            let warnings: Option<Vec<String>> = (!mutation.warnings.is_empty())
-                .then(|| mutation.warnings.iter().map(ToString::to_string).collect());
             let mut out = Vec::with_capacity(mutation.object.len() + 256);
             out.extend_from_slice(
                 br#"{"accepted":true,"message":null,"code":null,"mutated_object":"#,
             );
             out.extend_from_slice(mutation.object.as_bytes());
             out.extend_from_slice(br#","audit_annotations":null,"warnings":"#);
-            out.extend_from_slice(&to_json(&warnings));
+            if mutation.warnings.is_empty() {
+                out.extend_from_slice(b"null");
+            } else {
+                out.push(b'[');
+                for (i, warning) in mutation.warnings.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    push_string(&mut out, &warning.to_string());
+                }
+                out.push(b']');
+            }
             out.push(b'}');
             out
         }
@@ -43,15 +52,21 @@ pub fn encode(verdict: &Verdict) -> Vec<u8> {
 
 /// Encodes the answer to `validate_settings`.
 pub fn encode_settings_validation<T>(result: &Result<T, SettingsError>) -> Vec<u8> {
-    to_json(&SettingsValidationResponse {
-        valid: result.is_ok(),
-        message: result.as_ref().err().map(ToString::to_string),
-    })
+    match result {
+        Ok(_) => br#"{"valid":true,"message":null}"#.to_vec(),
+        Err(error) => {
+            let mut out = br#"{"valid":false,"message":"#.to_vec();
+            push_string(&mut out, &error.to_string());
+            out.push(b'}');
+            out
+        }
+    }
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
-    // Strings, booleans and options of them always serialise.
-    serde_json::to_vec(value).unwrap_or_default()
+/// Appends `text` as a JSON string.
+fn push_string(out: &mut Vec<u8>, text: &str) {
+    // A string always serialises.
+    let _ = serde_json::to_writer(&mut *out, text);
 }
 
 #[cfg(test)]
@@ -60,6 +75,8 @@ mod tests {
     use crate::ip_family::IpFamily;
     use crate::messages::{Rejection, Shortfall, Warning};
     use crate::policy::Mutation;
+    use kubewarden_policy_sdk::response::ValidationResponse;
+    use kubewarden_policy_sdk::settings::SettingsValidationResponse;
     use serde_json::json;
 
     fn decode(bytes: &[u8]) -> ValidationResponse {

@@ -240,7 +240,7 @@ impl<'a> HostAliases<'a> {
         {
             edits.push((end..end, appended));
         }
-        edits.sort_by_key(|(range, _)| range.start);
+        edits.sort_unstable_by_key(|(range, _)| range.start);
         let mut out = String::with_capacity(survivor.text.len() + 64);
         let mut copied = 0;
         for (range, text) in edits {

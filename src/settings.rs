@@ -3,7 +3,9 @@
 
 use std::net::IpAddr;
 
-use serde_json::{Map, Value};
+use serde::de::IgnoredAny;
+
+use crate::json;
 
 use crate::ip_family::IpFamily;
 use crate::messages::{SettingsError, quote};
@@ -51,16 +53,23 @@ impl Settings {
     /// assert!(err.to_string().contains("`hostname`"));
     /// ```
     pub fn from_json(json: &[u8]) -> Result<Self, SettingsError> {
-        let value: Value = serde_json::from_slice(json)
+        let text =
+            std::str::from_utf8(json).map_err(|e| SettingsError::NotJson(quote(&e.to_string())))?;
+        serde_json::from_str::<IgnoredAny>(text)
             .map_err(|e| SettingsError::NotJson(quote(&e.to_string())))?;
-        match value {
-            Value::Null => Ok(Settings::default()),
-            Value::Object(fields) => Settings::from_fields(fields),
-            _ => Err(SettingsError::NotAnObject),
+        if text.trim() == "null" {
+            return Ok(Settings::default());
         }
-    }
-
-    fn from_fields(fields: Map<String, Value>) -> Result<Self, SettingsError> {
+        let members = json::members(text).ok_or(SettingsError::NotAnObject)?;
+        // A repeated key counts once, with its last value, as JSON readers
+        // (and so policy-server) take it.
+        let mut fields: Vec<(String, &str)> = Vec::with_capacity(members.len());
+        for (key, value) in members {
+            match fields.iter_mut().find(|(k, _)| *k == key) {
+                Some(field) => field.1 = value,
+                None => fields.push((key, value)),
+            }
+        }
         let mut settings = Settings::default();
         for (field, value) in fields {
             match field.as_str() {
@@ -76,11 +85,14 @@ impl Settings {
     }
 }
 
-fn strings(value: Value, field: &'static str) -> Result<Vec<String>, SettingsError> {
-    serde_json::from_value(value).map_err(|_| SettingsError::NotAListOfStrings(field))
+/// The raw JSON `value` as a list of strings.
+fn strings(value: &str, field: &'static str) -> Result<Vec<String>, SettingsError> {
+    json::elements(value)
+        .and_then(|items| items.into_iter().map(json::string).collect())
+        .ok_or(SettingsError::NotAListOfStrings(field))
 }
 
-fn parse_hostnames(value: Value) -> Result<Vec<String>, SettingsError> {
+fn parse_hostnames(value: &str) -> Result<Vec<String>, SettingsError> {
     const FIELD: &str = "hostnames";
     let names = strings(value, FIELD)?;
     check_count(FIELD, names.len(), MAX_HOSTNAMES)?;
@@ -96,7 +108,7 @@ fn parse_hostnames(value: Value) -> Result<Vec<String>, SettingsError> {
     Ok(names)
 }
 
-fn parse_ip_families(value: Value) -> Result<Vec<IpFamily>, SettingsError> {
+fn parse_ip_families(value: &str) -> Result<Vec<IpFamily>, SettingsError> {
     const FIELD: &str = "ipFamilies";
     let names = strings(value, FIELD)?;
     check_count(FIELD, names.len(), 2)?;
@@ -112,7 +124,7 @@ fn parse_ip_families(value: Value) -> Result<Vec<IpFamily>, SettingsError> {
     Ok(families)
 }
 
-fn parse_fallback_addresses(value: Value) -> Result<Vec<IpAddr>, SettingsError> {
+fn parse_fallback_addresses(value: &str) -> Result<Vec<IpAddr>, SettingsError> {
     const FIELD: &str = "fallbackAddresses";
     let texts = strings(value, FIELD)?;
     if texts.len() > MAX_FALLBACK_ADDRESSES {
