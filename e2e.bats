@@ -164,3 +164,24 @@ live() {
   kwctl scaffold artifacthub -m metadata.yml -q questions-ui.yml -o "$BATS_TEST_TMPDIR/artifacthub-pkg.yml"
   diff <(grep -v '^createdAt:' artifacthub-pkg.yml) <(grep -v '^createdAt:' "$BATS_TEST_TMPDIR/artifacthub-pkg.yml")
 }
+
+@test "injectHostnames: a plain new pod gains host.docker.internal" {
+  run query '.patch | @base64d' docker_desktop.yml pod_without_host_aliases.json '{"injectHostnames":["host.docker.internal"]}'
+  [ "$status" -eq 0 ]
+  [ "$output" = '[{"op":"add","path":"/spec/hostAliases","value":[{"hostnames":["host.docker.internal"],"ip":"192.168.65.254"}]}]' ]
+}
+
+@test "injectHostnames: a pod that opts out is left alone, with no lookup" {
+  run query '.allowed, (.patch // "no patch")' no_lookups.yml pod_inject_opted_out.json '{"injectHostnames":["host.docker.internal"]}'
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "true" ]
+  [ "${lines[1]}" = "no patch" ]
+}
+
+@test "injectHostnames: when nothing resolves the pod is admitted unchanged, with a warning" {
+  run query '.allowed, (.patch // "no patch"), .warnings[0]' nothing_resolves.yml pod_without_host_aliases.json '{"injectHostnames":["host.docker.internal"]}'
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "true" ]
+  [ "${lines[1]}" = "no patch" ]
+  [ "${lines[2]}" = "host-gateway: host.docker.internal not added: no IPv4 address for host.docker.internal (Name does not resolve)" ]
+}

@@ -26,7 +26,7 @@ pub use messages::{
     MAX_REJECTION_BYTES, MAX_WARNING_BYTES, Miss, Rejection, SettingsError, Shortfall, Warning,
 };
 pub use pod_spec::{HANDLED_KINDS, HandledKind};
-pub use policy::{Mutation, Verdict, evaluate};
+pub use policy::{INJECT_ANNOTATION, Mutation, Verdict, evaluate};
 pub use settings::Settings;
 
 use kubewarden_policy_sdk::host_capabilities::net::LookupResponse;

@@ -27,7 +27,9 @@ pub enum SettingsError {
     #[error("settings must be a JSON object")]
     NotAnObject,
     /// A key the policy does not know (a typo, most likely).
-    #[error("unknown setting `{0}`: expected hostnames, ipFamilies or fallbackAddresses")]
+    #[error(
+        "unknown setting `{0}`: expected hostnames, ipFamilies, fallbackAddresses or injectHostnames"
+    )]
     UnknownField(String),
     /// A setting that must be a list of strings is something else.
     #[error("`{0}` must be a list of strings")]
@@ -45,14 +47,24 @@ pub enum SettingsError {
         /// How many are allowed.
         max: usize,
     },
-    /// A `hostnames` entry that is no DNS name.
-    #[error("`hostnames` entry \"{0}\" is not a valid DNS name")]
-    InvalidHostname(String),
-    /// Two `hostnames` entries that differ only by case or a trailing dot.
+    /// A `hostnames` or `injectHostnames` entry that is no DNS name.
+    #[error("`{field}` entry \"{name}\" is not a valid DNS name")]
+    InvalidHostname {
+        /// The setting.
+        field: &'static str,
+        /// The entry, quoted briefly.
+        name: String,
+    },
+    /// Two entries that differ only by case or a trailing dot.
     #[error(
-        "`hostnames` lists \"{0}\" twice (names differing only by case or a trailing dot are the same)"
+        "`{field}` lists \"{name}\" twice (names differing only by case or a trailing dot are the same)"
     )]
-    RepeatedHostname(String),
+    RepeatedHostname {
+        /// The setting.
+        field: &'static str,
+        /// The entry, quoted briefly.
+        name: String,
+    },
     /// An `ipFamilies` entry other than `IPv4` or `IPv6`.
     #[error("`ipFamilies` entry \"{0}\" is not IPv4 or IPv6")]
     UnknownIpFamily(String),
@@ -228,14 +240,34 @@ pub enum Warning {
         /// The addresses written, in order.
         addresses: Vec<String>,
     },
+    /// No address for the names `injectHostnames` adds: the pod is
+    /// admitted without them.
+    NotInjected {
+        /// The names not added.
+        names: Vec<String>,
+        /// Why DNS gave no address.
+        shortfall: Shortfall,
+    },
 }
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Warning::FallbackUsed {
-            shortfall,
-            addresses,
-        } = self;
+        let (shortfall, addresses) = match self {
+            Warning::FallbackUsed {
+                shortfall,
+                addresses,
+            } => (shortfall, addresses),
+            Warning::NotInjected { names, shortfall } => {
+                let text = shortest_fitting(shortfall.names(), MAX_WARNING_BYTES, |listed| {
+                    format!(
+                        "host-gateway: {} not added: {}",
+                        counted(names, names.len()),
+                        shortfall.render(listed)
+                    )
+                });
+                return f.write_str(&fit(&text, MAX_WARNING_BYTES));
+            }
+        };
         // The addresses first: they are what the user must check.
         let mut shown = addresses.len();
         let render_with = |listed: usize, shown: usize| {
@@ -454,6 +486,24 @@ mod tests {
             )
         );
         assert!(text.len() <= 120, "{} bytes: {text}", text.len());
+    }
+
+    #[test]
+    fn not_injected_names_the_names_and_the_reason() {
+        let warning = Warning::NotInjected {
+            names: vec!["host.docker.internal".into()],
+            shortfall: no_address(vec![failed(
+                "host.docker.internal",
+                "Name does not resolve",
+            )]),
+        };
+        let text = warning.to_string();
+        assert_eq!(
+            text,
+            "host-gateway: host.docker.internal not added: no IPv4 address for \
+             host.docker.internal (Name does not resolve)"
+        );
+        assert!(text.len() <= 120, "{} bytes", text.len());
     }
 
     #[test]

@@ -7,16 +7,21 @@ use serde_json::value::RawValue;
 use crate::lookup::{Choice, choose_addresses};
 use crate::messages::{Rejection, Warning, object_name, quote, rewrite_summary};
 use crate::pod_spec::pod_spec_path;
-use crate::rewrite::{HostAliases, may_contain_host_gateway};
-use crate::settings::Settings;
+use crate::rewrite::{
+    HostAliases, hostnames_present, may_contain_host_gateway, with_host_gateway_entry,
+};
+use crate::settings::{Settings, same_name};
 
 /// What the policy answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     /// Accepted as it is.
     Accept,
-    /// Accepted with `host-gateway` replaced.
+    /// Accepted with `host-gateway` replaced (or names injected).
     Mutate(Mutation),
+    /// Accepted as it is, with warnings: no address for the names to
+    /// inject.
+    Warn(Vec<Warning>),
     /// Refused, with one sentence saying why.
     Reject(Rejection),
 }
@@ -32,6 +37,14 @@ pub struct Mutation {
     /// `[default] Deployment/web: host-gateway -> 192.168.65.254 (host.docker.internal)`.
     pub summary: String,
 }
+
+/// The Pod annotation that keeps `injectHostnames` out of a pod when it
+/// says `"false"`.
+pub const INJECT_ANNOTATION: &str = "host-gateway.kubewarden.io/inject";
+
+/// The settings key that turns injection on: payloads that mention it are
+/// read even when they hold no `host-gateway`.
+const INJECT_SETTING: &str = "injectHostnames";
 
 /// The `validate` payload, borrowed from the request bytes.
 #[derive(Deserialize)]
@@ -85,8 +98,12 @@ pub fn evaluate<R>(payload: &[u8], resolve: R) -> Verdict
 where
     R: FnMut(&str) -> Result<Vec<String>, String>,
 {
-    // Nearly every request: skip parsing when `host-gateway` cannot occur.
-    if !may_contain_host_gateway(payload) {
+    // Nearly every request: skip parsing when `host-gateway` cannot occur
+    // and injection is off. policy-server writes the settings it loaded
+    // with serde_json, so the setting's name is never escaped there.
+    if !may_contain_host_gateway(payload)
+        && memchr::memmem::find(payload, INJECT_SETTING.as_bytes()).is_none()
+    {
         return Verdict::Accept;
     }
     // serde_json checks UTF-8 only in strings it reads, not in those it
@@ -108,17 +125,32 @@ where
     let Some(object) = request.object.map(RawValue::get) else {
         return Verdict::Accept;
     };
-    let Some(host_aliases) = HostAliases::find(object, path) else {
+    let host_aliases = HostAliases::find(object, path);
+    let is_pod_create = request.kind.group.is_empty()
+        && request.kind.kind == "Pod"
+        && request.operation == "CREATE";
+    if host_aliases.is_none() && !is_pod_create {
         return Verdict::Accept;
-    };
+    }
 
     let settings = match payload.settings {
         Some(raw) => match Settings::from_json(raw.get().as_bytes()) {
             Ok(settings) => settings,
+            // A pod that asked for nothing is never refused.
+            Err(_) if host_aliases.is_none() => return Verdict::Accept,
             Err(e) => return Verdict::Reject(Rejection::InvalidSettings(e)),
         },
         None => Settings::default(),
     };
+    let inject = if is_pod_create && !opted_out(object) {
+        names_to_inject(object, path, &settings.inject_hostnames)
+    } else {
+        Vec::new()
+    };
+    if host_aliases.is_none() && inject.is_empty() {
+        return Verdict::Accept;
+    }
+
     let choice = choose_addresses(&settings, resolve);
     let (sources, warnings): (Vec<(String, &str)>, Vec<Warning>) = match &choice {
         Choice::Found(found) => {
@@ -143,15 +175,41 @@ where
             };
             (sources, vec![warning])
         }
-        Choice::NoAddress(shortfall) => {
+        // A pod that asked for host-gateway cannot be admitted without an
+        // address; one that asked for nothing is never refused.
+        Choice::NoAddress(shortfall) if host_aliases.is_some() => {
             return Verdict::Reject(Rejection::NoAddress(shortfall.clone()));
         }
+        Choice::NoAddress(shortfall) => {
+            return Verdict::Warn(vec![Warning::NotInjected {
+                names: inject,
+                shortfall: shortfall.clone(),
+            }]);
+        }
+    };
+
+    // The names to inject ride on one more host-gateway entry, rewritten
+    // and merged like the others: one lookup, one entry per address.
+    let injected = (!inject.is_empty())
+        .then(|| with_host_gateway_entry(object, path, &inject))
+        .flatten();
+    let rewritten = match (&injected, &host_aliases) {
+        (Some(with_entry), _) => {
+            HostAliases::find(with_entry, path).map(|aliases| aliases.rewrite(&choice.addresses()))
+        }
+        (None, Some(aliases)) => Some(aliases.rewrite(&choice.addresses())),
+        (None, None) => None,
+    };
+    let Some(rewritten) = rewritten else {
+        // The pod spec has a shape no entry can be added to: the API server
+        // refuses it anyway.
+        return Verdict::Accept;
     };
 
     let generate_name =
         crate::json::path(object, &["metadata", "generateName"]).and_then(crate::json::string);
     Verdict::Mutate(Mutation {
-        object: host_aliases.rewrite(&choice.addresses()),
+        object: rewritten,
         warnings,
         summary: rewrite_summary(
             &request.namespace,
@@ -160,6 +218,26 @@ where
             &sources,
         ),
     })
+}
+
+/// Whether the Pod's annotation keeps injection out.
+fn opted_out(object: &str) -> bool {
+    crate::json::path(object, &["metadata", "annotations", INJECT_ANNOTATION])
+        .and_then(crate::json::string)
+        .is_some_and(|value| value == "false")
+}
+
+/// The names of `inject` the object's `hostAliases` do not hold yet.
+fn names_to_inject(object: &str, path: &[&str], inject: &[String]) -> Vec<String> {
+    if inject.is_empty() {
+        return Vec::new();
+    }
+    let present = hostnames_present(object, path);
+    inject
+        .iter()
+        .filter(|name| !present.iter().any(|p| same_name(p, name)))
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]

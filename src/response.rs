@@ -25,6 +25,12 @@ pub fn encode(verdict: &Verdict) -> Vec<u8> {
             );
             out
         }
+        Verdict::Warn(warnings) => {
+            let mut out = br#"{"accepted":true,"message":null,"code":null,"mutated_object":null,"audit_annotations":null,"warnings":"#.to_vec();
+            push_warnings(&mut out, warnings);
+            out.push(b'}');
+            out
+        }
         Verdict::Mutate(mutation) => {
             let mut out = Vec::with_capacity(mutation.object.len() + 256);
             out.extend_from_slice(
@@ -32,18 +38,7 @@ pub fn encode(verdict: &Verdict) -> Vec<u8> {
             );
             out.extend_from_slice(mutation.object.as_bytes());
             out.extend_from_slice(br#","audit_annotations":null,"warnings":"#);
-            if mutation.warnings.is_empty() {
-                out.extend_from_slice(b"null");
-            } else {
-                out.push(b'[');
-                for (i, warning) in mutation.warnings.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    push_string(&mut out, &warning.to_string());
-                }
-                out.push(b']');
-            }
+            push_warnings(&mut out, &mutation.warnings);
             out.push(b'}');
             out
         }
@@ -61,6 +56,22 @@ pub fn encode_settings_validation<T>(result: &Result<T, SettingsError>) -> Vec<u
             out
         }
     }
+}
+
+/// Appends the warnings as a JSON list, or `null` when there are none.
+fn push_warnings(out: &mut Vec<u8>, warnings: &[crate::messages::Warning]) {
+    if warnings.is_empty() {
+        out.extend_from_slice(b"null");
+        return;
+    }
+    out.push(b'[');
+    for (i, warning) in warnings.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_string(out, &warning.to_string());
+    }
+    out.push(b']');
 }
 
 /// Appends `text` as a JSON string.

@@ -253,6 +253,63 @@ impl<'a> HostAliases<'a> {
     }
 }
 
+/// Every string in the `hostnames` of every `hostAliases` entry under the
+/// pod spec at `pod_spec_path`.
+pub fn hostnames_present(object: &str, pod_spec_path: &[&str]) -> Vec<String> {
+    json::path(object, pod_spec_path)
+        .and_then(|spec| json::field(spec, "hostAliases"))
+        .and_then(json::elements)
+        .map(|entries| entries.into_iter().flat_map(hostnames).collect())
+        .unwrap_or_default()
+}
+
+/// The object with one more `hostAliases` entry under the pod spec at
+/// `pod_spec_path`, `{"ip":"host-gateway","hostnames":names}`, last in the
+/// list (created when absent or null), for [`HostAliases`] to rewrite like
+/// any other. `None` when the spec or the list has another shape.
+pub fn with_host_gateway_entry(
+    object: &str,
+    pod_spec_path: &[&str],
+    names: &[String],
+) -> Option<String> {
+    let spec = json::path(object, pod_spec_path).filter(|spec| spec.starts_with('{'))?;
+    let entry = format!(
+        "{{\"ip\":\"{HOST_GATEWAY}\",\"hostnames\":{}}}",
+        serde_json::to_string(names).ok()?
+    );
+    // Where the new text goes, and the text.
+    let (at, text) = match json::field(spec, "hostAliases") {
+        Some(list) if list.starts_with('[') => {
+            let end = json::offset_in(object, list)? + list.len() - 1;
+            let comma = if json::elements(list)?.is_empty() {
+                ""
+            } else {
+                ","
+            };
+            (end..end, format!("{comma}{entry}"))
+        }
+        Some(null) if null == "null" => {
+            let at = json::offset_in(object, null)?;
+            (at..at + null.len(), format!("[{entry}]"))
+        }
+        Some(_) => return None,
+        None => {
+            let end = json::offset_in(object, spec)? + spec.len() - 1;
+            let comma = if json::members(spec)?.is_empty() {
+                ""
+            } else {
+                ","
+            };
+            (end..end, format!("{comma}\"hostAliases\":[{entry}]"))
+        }
+    };
+    let mut out = String::with_capacity(object.len() + text.len());
+    out.push_str(&object[..at.start]);
+    out.push_str(&text);
+    out.push_str(&object[at.end..]);
+    Some(out)
+}
+
 /// The string `hostnames` of an entry, in order.
 fn hostnames(entry: &str) -> Vec<String> {
     json::field(entry, "hostnames")
@@ -487,6 +544,52 @@ mod tests {
             rewrite(reapplied_first, &["spec"], &["192.168.65.254"]),
             r#"{"spec":{"hostAliases":[ {"hostnames":["db"],"ip":"192.168.65.254"} ],"x":1}}"#
         );
+    }
+
+    #[rstest]
+    #[case::appended(
+        r#"{"spec":{"hostAliases":[{"ip":"10.0.0.1"}],"x":1}}"#,
+        r#"{"spec":{"hostAliases":[{"ip":"10.0.0.1"},{"ip":"host-gateway","hostnames":["h"]}],"x":1}}"#
+    )]
+    #[case::empty_list(
+        r#"{"spec":{"hostAliases":[ ]}}"#,
+        r#"{"spec":{"hostAliases":[ {"ip":"host-gateway","hostnames":["h"]}]}}"#
+    )]
+    #[case::null_list(
+        r#"{"spec":{"hostAliases":null,"x":1}}"#,
+        r#"{"spec":{"hostAliases":[{"ip":"host-gateway","hostnames":["h"]}],"x":1}}"#
+    )]
+    #[case::no_list(
+        r#"{"spec":{"containers":[]} }"#,
+        r#"{"spec":{"containers":[],"hostAliases":[{"ip":"host-gateway","hostnames":["h"]}]} }"#
+    )]
+    #[case::empty_spec(
+        r#"{"spec":{}}"#,
+        r#"{"spec":{"hostAliases":[{"ip":"host-gateway","hostnames":["h"]}]}}"#
+    )]
+    fn adds_an_entry_to_rewrite(#[case] object: &str, #[case] expected: &str) {
+        assert_eq!(
+            with_host_gateway_entry(object, &["spec"], &["h".to_string()]).as_deref(),
+            Some(expected)
+        );
+    }
+
+    #[rstest]
+    #[case::no_spec(r#"{"metadata":{}}"#)]
+    #[case::spec_a_list(r#"{"spec":[]}"#)]
+    #[case::list_a_string(r#"{"spec":{"hostAliases":"x"}}"#)]
+    fn adds_nothing_to_other_shapes(#[case] object: &str) {
+        assert_eq!(
+            with_host_gateway_entry(object, &["spec"], &["h".to_string()]),
+            None
+        );
+    }
+
+    #[test]
+    fn lists_the_names_present() {
+        let pod = r#"{"spec":{"hostAliases":[{"ip":"a","hostnames":["x","y"]},{"ip":"b"},{"hostnames":["z",1]}]}}"#;
+        assert_eq!(hostnames_present(pod, &["spec"]), ["x", "y", "z"]);
+        assert!(hostnames_present(r#"{"spec":{}}"#, &["spec"]).is_empty());
     }
 
     #[test]

@@ -28,6 +28,9 @@ pub struct Settings {
     /// Written, in this order and in canonical form, when no name gives an
     /// address.
     pub fallback_addresses: Vec<IpAddr>,
+    /// Names added to every new Pod that lacks them, at the address found
+    /// as for `host-gateway`; empty (the default) adds nothing.
+    pub inject_hostnames: Vec<String>,
 }
 
 impl Default for Settings {
@@ -36,6 +39,7 @@ impl Default for Settings {
             hostnames: vec![DEFAULT_HOSTNAME.to_string()],
             ip_families: vec![IpFamily::IPv4],
             fallback_addresses: Vec::new(),
+            inject_hostnames: Vec::new(),
         }
     }
 }
@@ -73,7 +77,10 @@ impl Settings {
         let mut settings = Settings::default();
         for (field, value) in fields {
             match field.as_str() {
-                "hostnames" => settings.hostnames = parse_hostnames(value)?,
+                "hostnames" => settings.hostnames = parse_hostnames(value, "hostnames")?,
+                "injectHostnames" => {
+                    settings.inject_hostnames = parse_hostnames(value, "injectHostnames")?
+                }
                 "ipFamilies" => settings.ip_families = parse_ip_families(value)?,
                 "fallbackAddresses" => {
                     settings.fallback_addresses = parse_fallback_addresses(value)?
@@ -92,20 +99,34 @@ fn strings(value: &str, field: &'static str) -> Result<Vec<String>, SettingsErro
         .ok_or(SettingsError::NotAListOfStrings(field))
 }
 
-fn parse_hostnames(value: &str) -> Result<Vec<String>, SettingsError> {
-    const FIELD: &str = "hostnames";
-    let names = strings(value, FIELD)?;
-    check_count(FIELD, names.len(), MAX_HOSTNAMES)?;
+/// A list of DNS names: `hostnames` (not empty) or `injectHostnames`
+/// (empty turns injection off).
+fn parse_hostnames(value: &str, field: &'static str) -> Result<Vec<String>, SettingsError> {
+    let names = strings(value, field)?;
+    if !(field == "injectHostnames" && names.is_empty()) {
+        check_count(field, names.len(), MAX_HOSTNAMES)?;
+    }
     for (i, name) in names.iter().enumerate() {
         if !is_dns_name(name) {
-            return Err(SettingsError::InvalidHostname(quote(name)));
+            return Err(SettingsError::InvalidHostname {
+                field,
+                name: quote(name),
+            });
         }
-        let bare = |n: &str| n.strip_suffix('.').unwrap_or(n).to_ascii_lowercase();
-        if names[..i].iter().any(|earlier| bare(earlier) == bare(name)) {
-            return Err(SettingsError::RepeatedHostname(quote(name)));
+        if names[..i].iter().any(|earlier| same_name(earlier, name)) {
+            return Err(SettingsError::RepeatedHostname {
+                field,
+                name: quote(name),
+            });
         }
     }
     Ok(names)
+}
+
+/// Whether two host names are the same: DNS ignores case and the root dot.
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
+    let bare = |n: &str| n.strip_suffix('.').unwrap_or(n).to_ascii_lowercase();
+    bare(a) == bare(b)
 }
 
 fn parse_ip_families(value: &str) -> Result<Vec<IpFamily>, SettingsError> {
@@ -220,12 +241,21 @@ mod tests {
             hostnames: vec!["host.k3d.internal".into(), "host.docker.internal.".into()],
             ip_families: vec![IpFamily::IPv6, IpFamily::IPv4],
             fallback_addresses: vec![ip("172.18.0.1"), ip("fd00::1")],
+            inject_hostnames: vec![],
         }
     )]
     #[case::mapped_fallback_made_canonical(
         r#"{"fallbackAddresses": ["::ffff:172.18.0.1", "FD00::0:1"]}"#,
         Settings { fallback_addresses: vec![ip("172.18.0.1"), ip("fd00::1")], ..Settings::default() }
     )]
+    #[case::inject_hostnames(
+        r#"{"injectHostnames": ["host.docker.internal", "host.containers.internal"]}"#,
+        Settings {
+            inject_hostnames: vec!["host.docker.internal".into(), "host.containers.internal".into()],
+            ..Settings::default()
+        }
+    )]
+    #[case::inject_nothing(r#"{"injectHostnames": []}"#, Settings::default())]
     #[case::single_label(
         r#"{"hostnames": ["gateway"]}"#,
         Settings { hostnames: vec!["gateway".into()], ..Settings::default() }
@@ -242,7 +272,7 @@ mod tests {
     #[case::not_an_object("[]", "settings must be a JSON object")]
     #[case::unknown_field(
         r#"{"hostname": ["a"]}"#,
-        "unknown setting `hostname`: expected hostnames, ipFamilies or fallbackAddresses"
+        "unknown setting `hostname`: expected hostnames, ipFamilies, fallbackAddresses or injectHostnames"
     )]
     #[case::hostnames_not_a_list(r#"{"hostnames": "a"}"#, "`hostnames` must be a list of strings")]
     #[case::hostnames_with_a_number(
@@ -313,6 +343,14 @@ mod tests {
     #[case::fallback_repeated(
         r#"{"fallbackAddresses": ["172.18.0.1", "::ffff:172.18.0.1"]}"#,
         "`fallbackAddresses` lists 172.18.0.1 twice"
+    )]
+    #[case::inject_not_a_name(
+        r#"{"injectHostnames": ["host_docker"]}"#,
+        "`injectHostnames` entry \"host_docker\" is not a valid DNS name"
+    )]
+    #[case::inject_repeated(
+        r#"{"injectHostnames": ["a.internal", "a.internal."]}"#,
+        "`injectHostnames` lists \"a.internal.\" twice (names differing only by case or a trailing dot are the same)"
     )]
     #[case::families_not_a_list(
         r#"{"ipFamilies": null}"#,

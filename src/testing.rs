@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::ip_family::IpFamily;
 use crate::messages::{MAX_REJECTION_BYTES, MAX_WARNING_BYTES, Rejection};
-use crate::policy::{Verdict, evaluate};
+use crate::policy::{INJECT_ANNOTATION, Mutation, Verdict, evaluate};
 use crate::rewrite::HOST_GATEWAY;
 use crate::settings::Settings;
 
@@ -331,8 +331,8 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
             rejection.to_string().len() <= MAX_REJECTION_BYTES,
             "a long message: {rejection}"
         ),
-        Verdict::Mutate(mutation) => {
-            for warning in &mutation.warnings {
+        Verdict::Mutate(Mutation { warnings, .. }) | Verdict::Warn(warnings) => {
+            for warning in warnings {
                 assert!(
                     warning.to_string().len() <= MAX_WARNING_BYTES,
                     "a long warning: {warning}"
@@ -363,6 +363,12 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
                 !well_formed(&parsed) || message.contains("duplicate field"),
                 "a well-formed request was unreadable: {message}"
             );
+            return;
+        }
+        _ if well_formed(&parsed) && injection_settings(&parsed).is_some() => {
+            if let Some(settings) = injection_settings(&parsed) {
+                check_injection(request, &verdict, &dns, &settings);
+            }
             return;
         }
         _ if !applies => {
@@ -449,6 +455,105 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
         "a rewritten object was changed again"
     );
     assert!(second_dns.asked.is_empty());
+}
+
+/// Valid settings with names to inject, for a Pod CREATE.
+fn injection_settings(parsed: &Value) -> Option<Settings> {
+    let request = &parsed["request"];
+    let pod_create = request["kind"]["group"]
+        .as_str()
+        .unwrap_or_default()
+        .is_empty()
+        && request["kind"]["kind"] == "Pod"
+        && request["operation"] == "CREATE";
+    let settings = Settings::from_json(parsed["settings"].to_string().as_bytes()).ok()?;
+    (pod_create && !settings.inject_hostnames.is_empty()).then_some(settings)
+}
+
+/// The properties of `injectHostnames` on a Pod CREATE without
+/// `host-gateway`: never refused; a pod that opts out or already holds
+/// every name is left alone with no lookup; otherwise each missing name is
+/// added once, no address is written twice, and nothing outside
+/// `hostAliases` changes; with no address, the pod is admitted unchanged
+/// with one warning.
+pub fn check_injection(request: &Value, verdict: &Verdict, dns: &ScriptedDns, settings: &Settings) {
+    let object = &request["object"];
+    if reference_has_host_gateway(object, &["spec"]) {
+        return; // host-gateway's own properties cover this pod.
+    }
+    let bare = |n: &str| n.trim_end_matches('.').to_ascii_lowercase();
+    let aliases = |o: &Value| {
+        o["spec"]["hostAliases"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let present: Vec<String> = aliases(object)
+        .iter()
+        .flat_map(|e| e["hostnames"].as_array().cloned().unwrap_or_default())
+        .filter_map(|n| n.as_str().map(bare))
+        .collect();
+    let missing: Vec<&String> = settings
+        .inject_hostnames
+        .iter()
+        .filter(|n| !present.contains(&bare(n)))
+        .collect();
+    let opted_out = object["metadata"]["annotations"][INJECT_ANNOTATION] == "false";
+    let well_shaped = object["spec"].is_object()
+        && (object["spec"]
+            .get("hostAliases")
+            .is_none_or(|a| a.is_array() || a.is_null()));
+    assert!(
+        !matches!(verdict, Verdict::Reject(_)),
+        "injection refused a pod: {verdict:?}"
+    );
+    if opted_out || missing.is_empty() || !well_shaped {
+        if !well_shaped && !opted_out && !missing.is_empty() {
+            assert!(!matches!(verdict, Verdict::Mutate(_)), "{verdict:?}");
+            return;
+        }
+        assert_eq!(verdict, &Verdict::Accept);
+        assert!(
+            dns.asked.is_empty(),
+            "looked up {:?} for nothing",
+            dns.asked
+        );
+        return;
+    }
+    match verdict {
+        Verdict::Warn(warnings) => assert_eq!(warnings.len(), 1),
+        Verdict::Mutate(mutation) => {
+            let mutated: Value = serde_json::from_str(&mutation.object).expect("JSON");
+            let mut without = mutated.clone();
+            let mut original = object.clone();
+            for o in [&mut without, &mut original] {
+                if let Some(spec) = o["spec"].as_object_mut() {
+                    spec.remove("hostAliases");
+                }
+            }
+            assert_eq!(without, original, "changed outside hostAliases");
+            let entries = aliases(&mutated);
+            for name in &missing {
+                let holding = entries
+                    .iter()
+                    .filter(|e| {
+                        e["hostnames"].as_array().is_some_and(|h| {
+                            h.iter().any(|n| n.as_str().map(bare) == Some(bare(name)))
+                        })
+                    })
+                    .count();
+                assert_eq!(holding, 1, "{name} in {holding} entries: {mutated}");
+            }
+            let (found, _) = reference_choice(settings, dns);
+            let written = if found.is_empty() {
+                settings.fallback_addresses.clone()
+            } else {
+                found
+            };
+            assert_no_address_written_twice(&mutated, &["spec"], &written);
+        }
+        other => panic!("expected an injection or a warning, got {other:?}"),
+    }
 }
 
 /// No address in `written` is the `ip` of two `hostAliases` entries.

@@ -228,7 +228,7 @@ fn invalid_settings_are_refused_naming_the_field() {
     for (settings, message) in [
         (
             json!({"hostname": ["a"]}),
-            "unknown setting `hostname`: expected hostnames, ipFamilies or fallbackAddresses",
+            "unknown setting `hostname`: expected hostnames, ipFamilies, fallbackAddresses or injectHostnames",
         ),
         (
             json!({"ipFamilies": ["IPv5"]}),

@@ -174,7 +174,10 @@ fn kubewarden_manifests_fit_the_crd_schemas() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 2, "ClusterAdmissionPolicy and AdmissionPolicy");
+    assert_eq!(
+        checked, 3,
+        "two ClusterAdmissionPolicies and an AdmissionPolicy"
+    );
 
     // The checker itself notices mistakes.
     let mut broken = manifest("cluster-admission-policy.yaml");
@@ -272,7 +275,11 @@ fn as_decoded(value: &Value) -> Value {
 }
 
 fn match_condition(request: &Value) -> bool {
-    let policy = manifest("cluster-admission-policy.yaml");
+    match_condition_of("cluster-admission-policy.yaml", request)
+}
+
+fn match_condition_of(file: &str, request: &Value) -> bool {
+    let policy = manifest(file);
     let conditions = policy["spec"]["matchConditions"].as_array().unwrap();
     assert_eq!(conditions.len(), 1);
     let program = cel::Program::compile(conditions[0]["expression"].as_str().unwrap())
@@ -404,5 +411,87 @@ fn match_conditions_know_every_handled_kind() {
                 handled.kind
             );
         }
+    }
+}
+
+/// deploy/inject-policy.yaml: Pod CREATE only, in labelled namespaces
+/// (matchExpressions, which Kubewarden keeps), failurePolicy Ignore, valid
+/// settings with names to inject; and its CEL selects exactly the pods the
+/// policy, with those settings, adds the name to.
+#[test]
+fn the_inject_policy_selects_the_pods_it_changes() {
+    let policy = manifest("inject-policy.yaml");
+    let spec = &policy["spec"];
+    assert_eq!(spec["failurePolicy"], "Ignore");
+    assert_eq!(
+        spec["rules"],
+        json!([{"apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"], "operations": ["CREATE"]}])
+    );
+    let selector = &spec["namespaceSelector"];
+    assert!(selector.get("matchLabels").is_none());
+    assert_eq!(
+        selector["matchExpressions"][0],
+        json!({"key": "host-gateway.kubewarden.io/inject", "operator": "In", "values": ["enabled"]})
+    );
+    let settings = serde_json::to_vec(&spec["settings"]).unwrap();
+    let parsed = Settings::from_json(&settings).unwrap();
+    assert_eq!(parsed.inject_hostnames, ["host.docker.internal"]);
+    assert_eq!(
+        spec["module"],
+        manifest("cluster-admission-policy.yaml")["spec"]["module"]
+    );
+
+    let pod = |aliases: Value, annotations: Value| {
+        json!({
+            "uid": "u", "kind": {"group": "", "version": "v1", "kind": "Pod"},
+            "operation": "CREATE", "name": "web", "namespace": "dev",
+            "object": {
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "web", "annotations": annotations},
+                "spec": {"containers": [{"name": "app", "image": "nginx"}], "hostAliases": aliases},
+            },
+        })
+    };
+    let cases = [
+        ("plain", pod(Value::Null, Value::Null)),
+        (
+            "other entries",
+            pod(
+                json!([{"ip": "10.0.0.7", "hostnames": ["db"]}]),
+                Value::Null,
+            ),
+        ),
+        (
+            "has the name",
+            pod(
+                json!([{"ip": "10.0.0.9", "hostnames": ["host.docker.internal"]}]),
+                Value::Null,
+            ),
+        ),
+        (
+            "opted out",
+            pod(
+                Value::Null,
+                json!({"host-gateway.kubewarden.io/inject": "false"}),
+            ),
+        ),
+        (
+            "annotated true",
+            pod(
+                Value::Null,
+                json!({"host-gateway.kubewarden.io/inject": "true"}),
+            ),
+        ),
+        ("other annotations", pod(Value::Null, json!({"team": "a"}))),
+    ];
+    for (name, request) in &cases {
+        let payload =
+            serde_json::to_vec(&json!({"settings": spec["settings"], "request": request})).unwrap();
+        let acts = evaluate(&payload, |_| Ok(vec!["192.168.65.254".into()])) != Verdict::Accept;
+        assert_eq!(
+            match_condition_of("inject-policy.yaml", request),
+            acts,
+            "{name}"
+        );
     }
 }

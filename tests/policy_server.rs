@@ -51,6 +51,16 @@ const POLICIES: &[(&str, &str, &str)] = &[
         r#"{"hostnames": ["localhost"]}"#,
         r#"["oci/v1/verify"]"#,
     ),
+    (
+        "inject",
+        r#"{"hostnames": ["localhost"], "injectHostnames": ["host.docker.internal"]}"#,
+        r#"["*"]"#,
+    ),
+    (
+        "inject-nothing-resolves",
+        r#"{"hostnames": ["no-such-host.invalid"], "injectHostnames": ["host.docker.internal"]}"#,
+        r#"["*"]"#,
+    ),
     // `mutating: false` in the policy: policy-server refuses the patch.
     (
         "not-mutating",
@@ -410,4 +420,35 @@ fn kubewarden_modes_that_keep_the_rewrite_out() {
     let response = review(server, "monitor", &request);
     assert_eq!(response["allowed"], true);
     assert_eq!(patch(&response), None);
+}
+
+#[test]
+fn inject_hostnames_adds_the_name_to_new_pods_unless_they_opt_out() {
+    let Some(server) = server() else { return };
+    let response = review(server, "inject", &fixture("pod_without_host_aliases.json"));
+    assert_eq!(response["allowed"], true);
+    assert_eq!(
+        patch(&response),
+        Some(json!([{"op": "add", "path": "/spec/hostAliases",
+            "value": [{"ip": "127.0.0.1", "hostnames": ["host.docker.internal"]}]}]))
+    );
+    let response = review(server, "inject", &fixture("pod_inject_opted_out.json"));
+    assert_eq!(response["allowed"], true);
+    assert_eq!(patch(&response), None);
+
+    let response = review(
+        server,
+        "inject-nothing-resolves",
+        &fixture("pod_without_host_aliases.json"),
+    );
+    assert_eq!(response["allowed"], true, "a pod that asked for nothing");
+    assert_eq!(patch(&response), None);
+    let warning = response["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.starts_with(
+            "host-gateway: host.docker.internal not added: no IPv4 address for no-such-host.invalid ("
+        ),
+        "{warning}"
+    );
+    eprintln!("injection warning, {} bytes: {warning}", warning.len());
 }

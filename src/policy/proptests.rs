@@ -248,4 +248,27 @@ proptest! {
         };
         prop_assert_eq!(serde_json::from_str::<Value>(&second.object).unwrap(), stored);
     }
+
+    #[test]
+    fn injection_never_refuses_and_never_repeats_a_name_or_an_address(
+        object in object_for(&["spec"]),
+        inject in prop::sample::subsequence(NAMES.to_vec(), 1..=3),
+        fallback in prop::collection::vec(prop::sample::select(SHARED.to_vec()), 0..2),
+        opt_out in prop::sample::select(vec![None, Some("false"), Some("true")]),
+        dns in dns(),
+    ) {
+        let mut object = object;
+        if let Some(value) = opt_out {
+            object["metadata"] = json!({"annotations": {crate::policy::INJECT_ANNOTATION: value}});
+        }
+        let mut fallback = fallback;
+        fallback.dedup();
+        let settings = json!({"hostnames": NAMES, "injectHostnames": inject, "fallbackAddresses": fallback});
+        let request = json!({
+            "uid": "u", "kind": {"group": "", "version": "v1", "kind": "Pod"},
+            "operation": "CREATE", "name": "web", "namespace": "default", "object": object,
+        });
+        let payload = serde_json::to_vec(&json!({"settings": settings, "request": request})).unwrap();
+        check_evaluation(&payload, &dns);
+    }
 }

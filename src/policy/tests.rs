@@ -438,3 +438,128 @@ fn a_reapplied_manifest_gives_back_the_stored_object(#[case] before: bool) {
     let mutated = mutated_object(&ScriptedDns::docker_desktop().evaluate(&request, &json!({})));
     assert_eq!(mutated, stored);
 }
+
+/// The sample Pod without host-gateway, with `hostAliases` replaced.
+fn plain_pod(aliases: Option<Value>, annotation: Option<&str>) -> Value {
+    let mut request = read_fixture("pod_without_host_aliases.json");
+    match aliases {
+        Some(aliases) => request["object"]["spec"]["hostAliases"] = aliases,
+        None => {
+            request["object"]["spec"]
+                .as_object_mut()
+                .unwrap()
+                .remove("hostAliases");
+        }
+    }
+    if let Some(value) = annotation {
+        request["object"]["metadata"]["annotations"] = json!({ INJECT_ANNOTATION: value });
+    }
+    request
+}
+
+fn inject_settings() -> Value {
+    json!({"injectHostnames": [DOCKER]})
+}
+
+#[rstest]
+#[case::no_host_aliases(None, json!([{"ip": DOCKER_V4, "hostnames": [DOCKER]}]))]
+#[case::null_host_aliases(Some(json!(null)), json!([{"ip": DOCKER_V4, "hostnames": [DOCKER]}]))]
+#[case::after_other_entries(
+    Some(json!([{"ip": "10.0.0.7", "hostnames": ["db"]}])),
+    json!([{"ip": "10.0.0.7", "hostnames": ["db"]}, {"ip": DOCKER_V4, "hostnames": [DOCKER]}])
+)]
+#[case::into_the_entry_with_the_address(
+    Some(json!([{"ip": DOCKER_V4, "hostnames": ["db"]}])),
+    json!([{"ip": DOCKER_V4, "hostnames": ["db", DOCKER]}])
+)]
+fn injects_the_name_into_a_new_pod(#[case] aliases: Option<Value>, #[case] expected: Value) {
+    let request = plain_pod(aliases, None);
+    let mut dns = ScriptedDns::docker_desktop();
+    let verdict = dns.evaluate(&request, &inject_settings());
+    let mutated = mutated_object(&verdict);
+    assert_eq!(mutated["spec"]["hostAliases"], expected);
+    let mut rest = mutated.clone();
+    rest["spec"].as_object_mut().unwrap().remove("hostAliases");
+    let mut original = request["object"].clone();
+    original["spec"]
+        .as_object_mut()
+        .unwrap()
+        .remove("hostAliases");
+    assert_eq!(rest, original, "only hostAliases changes");
+    assert_eq!(dns.asked, [DOCKER]);
+}
+
+#[rstest]
+#[case::opted_out(plain_pod(None, Some("false")))]
+#[case::name_present(plain_pod(Some(json!([{"ip": "10.1.1.1", "hostnames": ["HOST.docker.internal."]}])), None))]
+fn leaves_alone_a_pod_that_opts_out_or_has_the_name(#[case] request: Value) {
+    let mut dns = ScriptedDns::docker_desktop();
+    assert_eq!(dns.evaluate(&request, &inject_settings()), Verdict::Accept);
+    assert!(dns.asked.is_empty());
+}
+
+#[rstest]
+#[case::update({
+    let mut request = plain_pod(None, None);
+    request["operation"] = json!("UPDATE");
+    request
+})]
+#[case::deployment(read_fixture("deployment_update_host_gateway.json"))]
+fn injects_only_into_pods_being_created(#[case] mut request: Value) {
+    if request["kind"]["kind"] == "Deployment" {
+        request["operation"] = json!("CREATE");
+        request["object"]["spec"]["template"]["spec"]
+            .as_object_mut()
+            .unwrap()
+            .remove("hostAliases");
+    }
+    let mut dns = ScriptedDns::docker_desktop();
+    assert_eq!(dns.evaluate(&request, &inject_settings()), Verdict::Accept);
+    assert!(dns.asked.is_empty());
+}
+
+#[test]
+fn a_pod_that_asked_for_nothing_is_admitted_with_a_warning_when_nothing_resolves() {
+    let verdict = ScriptedDns::default().evaluate(&plain_pod(None, None), &inject_settings());
+    let Verdict::Warn(warnings) = verdict else {
+        panic!("expected a warning, got {verdict:?}");
+    };
+    assert_eq!(
+        warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        [
+            "host-gateway: host.docker.internal not added: no IPv4 address for \
+          host.docker.internal (Name does not resolve)"
+        ]
+    );
+}
+
+#[test]
+fn host_gateway_and_injection_share_one_lookup_and_one_entry() {
+    let mut request = read_fixture("pod_host_gateway.json");
+    let mut dns = ScriptedDns::docker_desktop();
+    let verdict = dns.evaluate(&request, &inject_settings());
+    assert_eq!(dns.asked, [DOCKER]);
+    assert_eq!(
+        mutated_object(&verdict)["spec"]["hostAliases"],
+        json!([
+            {"ip": "10.0.0.7", "hostnames": ["static.internal"]},
+            {"ip": DOCKER_V4, "hostnames": ["db.local", "cache.local", DOCKER], "zzFutureAliasField": 7},
+        ])
+    );
+    // Without an address, host-gateway still refuses the pod.
+    request["uid"] = json!("again");
+    assert!(matches!(
+        ScriptedDns::default().evaluate(&request, &inject_settings()),
+        Verdict::Reject(Rejection::NoAddress(_))
+    ));
+}
+
+#[test]
+fn invalid_settings_never_refuse_a_pod_that_asked_for_nothing() {
+    let request = plain_pod(None, None);
+    let settings = json!({"injectHostnames": ["not a name"]});
+    assert_eq!(
+        ScriptedDns::docker_desktop().evaluate(&request, &settings),
+        Verdict::Accept
+    );
+}
