@@ -425,3 +425,31 @@ fn huge_strings_and_deep_nesting_never_trap() {
             .any(|w| w == br#"192.168.65.254"}"#.as_slice())
     );
 }
+
+#[test]
+fn inject_hostnames_in_the_compiled_module() {
+    let settings = json!({"injectHostnames": [DOCKER]});
+    let policy = docker_desktop();
+    let evaluation = policy.evaluate(&settings, &fixture("pod_without_host_aliases.json"));
+    assert!(evaluation.accepted());
+    assert_eq!(
+        evaluation.patch,
+        Some(json!([{"op": "add", "path": "/spec/hostAliases",
+            "value": [{"ip": DOCKER_V4, "hostnames": [DOCKER]}]}]))
+    );
+    let evaluation = docker_desktop().evaluate(&settings, &fixture("pod_inject_opted_out.json"));
+    assert!(evaluation.accepted());
+    assert_eq!(evaluation.patch, None);
+
+    let policy = Policy::new(&[]);
+    let evaluation = policy.evaluate(&settings, &fixture("pod_without_host_aliases.json"));
+    assert!(evaluation.accepted(), "a pod that asked for nothing");
+    assert_eq!(evaluation.patch, None);
+    assert_eq!(
+        evaluation.warnings(),
+        [
+            "host-gateway: host.docker.internal not added: no IPv4 address for \
+          host.docker.internal (Name does not resolve)"
+        ]
+    );
+}
