@@ -106,14 +106,21 @@ where
     {
         return Verdict::Accept;
     }
-    // serde_json checks UTF-8 only in strings it reads, not in those it
-    // skips; a request is valid JSON only if it is valid UTF-8 throughout.
-    let payload: ValidatePayload = match std::str::from_utf8(payload) {
-        Ok(text) => match serde_json::from_str(text) {
-            Ok(payload) => payload,
-            Err(e) => return Verdict::Reject(Rejection::UnreadableRequest(quote(&e.to_string()))),
-        },
+    // What serde_json skips unread (RawValue, ignored fields) it does not
+    // check: UTF-8, number range, escapes, nesting depth. One full pass
+    // first, so the policy reads exactly what any JSON reader (policy-server's
+    // diff included) reads, and refuses the rest as unreadable; the API
+    // server never sends such a request.
+    let text = match std::str::from_utf8(payload) {
+        Ok(text) => text,
         Err(e) => return Verdict::Reject(Rejection::UnreadableRequest(e.to_string())),
+    };
+    if let Err(e) = crate::json::check(text) {
+        return Verdict::Reject(Rejection::UnreadableRequest(quote(&e.to_string())));
+    }
+    let payload: ValidatePayload = match serde_json::from_str(text) {
+        Ok(payload) => payload,
+        Err(e) => return Verdict::Reject(Rejection::UnreadableRequest(quote(&e.to_string()))),
     };
     let request = payload.request;
     if !matches!(request.operation.as_str(), "CREATE" | "UPDATE") {

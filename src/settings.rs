@@ -418,7 +418,15 @@ mod tests {
         let message = Settings::from_json(json.as_bytes())
             .unwrap_err()
             .to_string();
-        assert!(message.len() < 200, "{} bytes", message.len());
+        assert!(
+            message.len() <= crate::messages::MAX_REJECTION_BYTES,
+            "{} bytes",
+            message.len()
+        );
+        assert!(
+            message.ends_with("...\" is not a valid DNS name"),
+            "{message}"
+        );
     }
 
     #[rstest]

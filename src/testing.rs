@@ -360,7 +360,7 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
     match &verdict {
         Verdict::Reject(Rejection::UnreadableRequest(message)) => {
             assert!(
-                !well_formed(&parsed) || message.contains("duplicate field"),
+                !well_formed(&parsed) || repeats_a_key_read(payload),
                 "a well-formed request was unreadable: {message}"
             );
             return;
@@ -385,10 +385,17 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
     let (Some(path), true) = (path, well_formed(&parsed)) else {
         panic!("rewrote a request that is not well formed: {verdict:?}");
     };
-    let settings = match Settings::from_json(parsed["settings"].to_string().as_bytes()) {
+    let settings = match reference_settings(&parsed["settings"]) {
         Ok(settings) => settings,
-        Err(e) => {
-            assert_eq!(verdict, Verdict::Reject(Rejection::InvalidSettings(e)));
+        Err(fields) => {
+            let Verdict::Reject(Rejection::InvalidSettings(e)) = &verdict else {
+                panic!("invalid settings ({fields:?}) gave {verdict:?}");
+            };
+            let message = e.to_string();
+            assert!(
+                fields.iter().any(|field| message.contains(field.as_str())),
+                "{message} names none of {fields:?}"
+            );
             return;
         }
     };
@@ -457,6 +464,134 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
     assert!(second_dns.asked.is_empty());
 }
 
+/// The specification of the settings, written over `serde_json::Value`
+/// apart from `Settings::from_json`: the settings, or what the message must
+/// name (every invalid field, the unknown key, or the shape).
+pub fn reference_settings(value: &Value) -> Result<Settings, Vec<String>> {
+    let mut settings = Settings::default();
+    let fields = match value {
+        Value::Null => return Ok(settings),
+        Value::Object(fields) => fields,
+        _ => return Err(vec!["must be a JSON object".into()]),
+    };
+    let mut invalid = Vec::new();
+    for (key, value) in fields {
+        let field = format!("`{key}`");
+        let strings: Option<Vec<&str>> = value
+            .as_array()
+            .and_then(|items| items.iter().map(Value::as_str).collect());
+        let Some(strings) = strings else {
+            invalid.push(field);
+            continue;
+        };
+        let folded: Vec<String> = strings
+            .iter()
+            .map(|s| s.trim_end_matches('.').to_ascii_lowercase())
+            .collect();
+        let repeats = |items: &[String]| (1..items.len()).any(|i| items[..i].contains(&items[i]));
+        let ok = match key.as_str() {
+            "hostnames" | "injectHostnames" => {
+                let least = usize::from(key == "hostnames");
+                (least..=16).contains(&strings.len())
+                    && strings.iter().all(|s| reference_dns_name(s))
+                    && !repeats(&folded)
+            }
+            "ipFamilies" => {
+                (1..=2).contains(&strings.len())
+                    && strings.iter().all(|s| *s == "IPv4" || *s == "IPv6")
+                    && !repeats(&strings.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            }
+            "fallbackAddresses" => {
+                let ips: Option<Vec<IpAddr>> = strings
+                    .iter()
+                    .map(|s| s.parse::<IpAddr>().ok().map(|ip| ip.to_canonical()))
+                    .collect();
+                ips.is_some_and(|ips| {
+                    ips.len() <= 16
+                        && ips.iter().all(reaches_the_host)
+                        && !repeats(&ips.iter().map(ToString::to_string).collect::<Vec<_>>())
+                })
+            }
+            _ => {
+                invalid.push(format!("unknown setting `{key}`"));
+                continue;
+            }
+        };
+        if !ok {
+            invalid.push(field);
+            continue;
+        }
+        match key.as_str() {
+            "hostnames" => settings.hostnames = strings.iter().map(|s| s.to_string()).collect(),
+            "injectHostnames" => {
+                settings.inject_hostnames = strings.iter().map(|s| s.to_string()).collect()
+            }
+            "ipFamilies" => {
+                settings.ip_families = strings
+                    .iter()
+                    .map(|s| {
+                        if *s == "IPv4" {
+                            IpFamily::IPv4
+                        } else {
+                            IpFamily::IPv6
+                        }
+                    })
+                    .collect()
+            }
+            _ => {
+                settings.fallback_addresses = strings
+                    .iter()
+                    .filter_map(|s| s.parse::<IpAddr>().ok())
+                    .map(|ip| ip.to_canonical())
+                    .collect()
+            }
+        }
+    }
+    if invalid.is_empty() {
+        Ok(settings)
+    } else {
+        Err(invalid)
+    }
+}
+
+/// RFC 1123: dot-separated labels of 1 to 63 letters, digits and inner
+/// hyphens, 253 characters at most, a trailing dot allowed.
+fn reference_dns_name(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    name.len() <= 253
+        && name.split('.').all(|label| {
+            let bytes = label.as_bytes();
+            (1..=63).contains(&bytes.len())
+                && bytes
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+                && bytes[0] != b'-'
+                && bytes[bytes.len() - 1] != b'-'
+        })
+}
+
+/// Whether a pod could reach the host at `ip`: not itself, nobody, a
+/// group or one link.
+fn reaches_the_host(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            a != 127
+                && !(224..=239).contains(&a)
+                && !(a == 169 && b == 254)
+                && *v4 != std::net::Ipv4Addr::BROADCAST
+                && !v4.is_unspecified()
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            !v6.is_loopback()
+                && !v6.is_unspecified()
+                && first >> 8 != 0xff
+                && first & 0xffc0 != 0xfe80
+        }
+    }
+}
+
 /// Valid settings with names to inject, for a Pod CREATE.
 fn injection_settings(parsed: &Value) -> Option<Settings> {
     let request = &parsed["request"];
@@ -466,7 +601,7 @@ fn injection_settings(parsed: &Value) -> Option<Settings> {
         .is_empty()
         && request["kind"]["kind"] == "Pod"
         && request["operation"] == "CREATE";
-    let settings = Settings::from_json(parsed["settings"].to_string().as_bytes()).ok()?;
+    let settings = reference_settings(&parsed["settings"]).ok()?;
     (pod_create && !settings.inject_hostnames.is_empty()).then_some(settings)
 }
 
@@ -579,6 +714,26 @@ fn verdict_message(verdict: &Verdict) -> String {
         Verdict::Reject(rejection) => rejection.to_string(),
         _ => String::new(),
     }
+}
+
+/// Whether the payload, its request or the request's kind repeats a key:
+/// a JSON reader takes the last value, the policy refuses the request (the
+/// API server never repeats one).
+fn repeats_a_key_read(payload: &[u8]) -> bool {
+    let repeats = |text: &str| {
+        crate::json::members(text).is_some_and(|members| {
+            members
+                .iter()
+                .enumerate()
+                .any(|(i, (key, _))| members[..i].iter().any(|(k, _)| k == key))
+        })
+    };
+    let Ok(text) = std::str::from_utf8(payload) else {
+        return false;
+    };
+    let request = crate::json::field(text, "request");
+    let kind = request.and_then(|r| crate::json::field(r, "kind"));
+    repeats(text) || request.is_some_and(repeats) || kind.is_some_and(repeats)
 }
 
 /// Whether the request fields the policy reads have the types Kubernetes

@@ -2,7 +2,7 @@
 //! request; invalid ones get a message that names the setting.
 #![no_main]
 
-use host_gateway_policy::Settings;
+use host_gateway_policy::{MAX_REJECTION_BYTES, Settings};
 use host_gateway_policy::testing::{ScriptedDns, check_evaluation};
 use libfuzzer_sys::fuzz_target;
 
@@ -10,9 +10,9 @@ fuzz_target!(|data: &[u8]| {
     match Settings::from_json(data) {
         Err(e) => {
             let message = e.to_string();
-            assert!(message.len() <= 300, "{message}");
+            assert!(message.len() <= MAX_REJECTION_BYTES, "{message}");
             assert!(
-                ["`hostnames`", "`ipFamilies`", "`fallbackAddresses`", "unknown setting", "settings are not valid JSON", "settings must be a JSON object"]
+                ["`hostnames`", "`ipFamilies`", "`fallbackAddresses`", "`injectHostnames`", "unknown setting", "settings are not valid JSON", "settings must be a JSON object"]
                     .iter()
                     .any(|part| message.contains(part)),
                 "names no setting: {message}"

@@ -334,7 +334,7 @@ fn a_huge_bad_value_does_not_flood_the_message() {
         panic!("expected a rejection");
     };
     assert!(
-        rejection.to_string().len() < 200,
+        rejection.to_string().len() <= MAX_REJECTION_BYTES,
         "{}",
         rejection.to_string().len()
     );
@@ -562,4 +562,55 @@ fn invalid_settings_never_refuse_a_pod_that_asked_for_nothing() {
         ScriptedDns::docker_desktop().evaluate(&request, &settings),
         Verdict::Accept
     );
+}
+
+/// What `serde_json::Value` refuses, and skipping unread would let through,
+/// is refused as unreadable: the policy reads what any JSON reader reads.
+#[rstest]
+#[case::number_out_of_range(r#""zz": [1e400]"#, "number out of range")]
+#[case::lone_surrogate(r#""zz": "\ud800""#, "unexpected end of hex escape")]
+#[case::too_deep(&format!(r#""zz": {}1{}"#, "[".repeat(200), "]".repeat(200)), "recursion limit exceeded")]
+fn what_no_json_reader_reads_is_unreadable(#[case] member: &str, #[case] why: &str) {
+    let request = read_fixture("pod_host_gateway.json");
+    let text = serde_json::to_string(&request).unwrap();
+    let broken = text.replacen(r#""spec":{"#, &format!(r#""spec":{{{member},"#), 1);
+    assert_ne!(broken, text);
+    assert!(serde_json::from_str::<Value>(&broken).is_err());
+    let payload = format!(r#"{{"settings":{{}},"request":{broken}}}"#);
+    let verdict = evaluate(payload.as_bytes(), |_| panic!("no lookup"));
+    let Verdict::Reject(Rejection::UnreadableRequest(message)) = &verdict else {
+        panic!("expected an unreadable request, got {verdict:?}");
+    };
+    assert!(message.starts_with(why), "{message}");
+}
+
+/// Found by fuzzing: a repeated field whose first value has the wrong type.
+/// A JSON reader takes the last value; the policy refuses the request as
+/// unreadable, and the oracle agrees (the API server never repeats keys).
+#[test]
+fn a_repeated_request_field_is_unreadable() {
+    let request = read_fixture("pod_host_gateway.json");
+    let text = serde_json::to_string(&request).unwrap();
+    let broken = text.replacen(r#""name":"web""#, r#""name":{"x":1},"name":"web""#, 1);
+    assert_ne!(broken, text);
+    let payload = format!(r#"{{"settings":{{}},"request":{broken}}}"#);
+    assert!(matches!(
+        evaluate(payload.as_bytes(), |_| panic!("no lookup")),
+        Verdict::Reject(Rejection::UnreadableRequest(_))
+    ));
+    crate::testing::check_evaluation(payload.as_bytes(), &ScriptedDns::docker_desktop());
+}
+
+/// Found by fuzzing: `1e400` in the object was rewritten, though no JSON
+/// reader reads it.
+#[test]
+fn a_number_out_of_range_is_not_rewritten() {
+    let request = read_fixture("pod_host_gateway.json");
+    let text = serde_json::to_string(&request).unwrap().replacen(
+        r#""spec":{"#,
+        r#""spec":{"zz":1e400,"#,
+        1,
+    );
+    let payload = format!(r#"{{"settings":{{}},"request":{text}}}"#);
+    crate::testing::check_evaluation(payload.as_bytes(), &ScriptedDns::docker_desktop());
 }
