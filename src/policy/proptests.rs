@@ -157,6 +157,114 @@ fn settings() -> impl Strategy<Value = Value> {
         })
 }
 
+/// Settings objects with the real setting names (and a stray one) and
+/// values of every kind: lists of valid and invalid names, families and
+/// addresses, and any JSON.
+fn settings_of_every_shape() -> impl Strategy<Value = Value> {
+    let text = prop_oneof![
+        prop::sample::select(NAMES.to_vec()).prop_map(str::to_string),
+        Just("HOST.docker.internal.".to_string()),
+        Just("host_docker".to_string()),
+        Just("-bad.local".to_string()),
+        Just(format!("{}.internal", "a".repeat(64))),
+        prop::sample::select(vec!["IPv4", "IPv6", "ipv4", "IPv5"]).prop_map(str::to_string),
+        prop::sample::select(vec![
+            "172.18.0.1",
+            "::ffff:172.18.0.1",
+            "127.0.0.1",
+            "::1",
+            "0.0.0.0",
+            "::",
+            "224.0.0.1",
+            "ff02::1",
+            "169.254.1.1",
+            "fe80::1",
+            "255.255.255.255",
+            "fd00::1",
+            "010.0.0.1",
+            "not-an-ip",
+        ])
+        .prop_map(str::to_string),
+    ];
+    let value = prop_oneof![
+        6 => prop::collection::vec(text, 0..5).prop_map(|v| json!(v)),
+        1 => prop::collection::vec(prop::sample::select(NAMES.to_vec()), 17..19).prop_map(|v| json!(v)),
+        1 => any_json(),
+    ];
+    let key = prop::sample::select(vec![
+        "hostnames",
+        "ipFamilies",
+        "fallbackAddresses",
+        "injectHostnames",
+        "hostname",
+    ]);
+    prop_oneof![
+        8 => prop::collection::btree_map(key, value, 0..4)
+            .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+        1 => any_json(),
+    ]
+}
+
+/// Every request fixture in test_data/.
+fn fixture_names() -> Vec<String> {
+    crate::testing::outcomes().into_keys().collect()
+}
+
+/// `text` with some characters of `host-gateway` and of the keys the policy
+/// reads written as JSON `\u` escapes, as a JSON writer may.
+fn escape_some(text: &str, seed: u64) -> String {
+    const WORDS: [&str; 7] = [
+        "host-gateway",
+        "hostAliases",
+        "ip",
+        "spec",
+        "template",
+        "kind",
+        "request",
+    ];
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut rest = text;
+    let mut n = seed;
+    while let Some(start) = rest.find('"') {
+        out.push_str(&rest[..=start]);
+        rest = &rest[start + 1..];
+        let word = WORDS
+            .iter()
+            .find(|w| rest.starts_with(**w) && rest[w.len()..].starts_with('"'));
+        match word {
+            Some(word) if n % 3 != 0 => {
+                for (i, c) in word.chars().enumerate() {
+                    if (n >> (i % 60)) & 1 == 1 {
+                        out.push_str(&format!("\\u{:04x}", c as u32));
+                    } else {
+                        out.push(c);
+                    }
+                }
+                rest = &rest[word.len()..];
+            }
+            _ => {
+                // Copy the rest of this string as it is.
+                let end = rest.find('"').map_or(rest.len(), |e| e);
+                let mut end = end;
+                while end > 0 && rest[..end].ends_with('\\') {
+                    end = rest[end + 1..]
+                        .find('"')
+                        .map_or(rest.len(), |e| end + 1 + e);
+                }
+                out.push_str(&rest[..end]);
+                rest = &rest[end..];
+                if let Some(stripped) = rest.strip_prefix('"') {
+                    out.push('"');
+                    rest = stripped;
+                }
+            }
+        }
+        n = n.rotate_left(7) ^ 0x9e37_79b9_7f4a_7c15;
+    }
+    out.push_str(rest);
+    out
+}
+
 fn dns() -> impl Strategy<Value = ScriptedDns> {
     let answer = prop_oneof![
         6 => prop::collection::vec(ip_text(), 0..4).prop_map(Answer::Ips),
@@ -179,15 +287,56 @@ proptest! {
     }
 
     #[test]
-    fn arbitrary_settings_never_panic(settings in any_json(), dns in dns()) {
+    fn settings_of_every_shape_follow_the_specification(settings in settings_of_every_shape(), dns in dns()) {
         let request = crate::testing::read_fixture("pod_host_gateway.json");
         let payload = serde_json::to_vec(&json!({"settings": settings, "request": request})).unwrap();
         check_evaluation(&payload, &dns);
     }
 
     #[test]
-    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512), dns in dns()) {
+    fn mutated_fixture_bytes_follow_the_specification(
+        fixture in prop::sample::select(fixture_names()),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0..3u8), 1..4),
+        dns in dns(),
+    ) {
+        let request = crate::testing::read_fixture(&fixture);
+        let mut bytes = crate::testing::payload(&json!({}), &request);
+        for (at, byte, how) in edits {
+            let i = at.index(bytes.len());
+            match how {
+                0 => bytes[i] ^= byte | 1,
+                1 => bytes.insert(i, byte),
+                _ => bytes.truncate(i),
+            }
+            if bytes.is_empty() {
+                break;
+            }
+        }
         check_evaluation(&bytes, &dns);
+    }
+
+    #[test]
+    fn escaped_keys_and_values_read_as_plain_ones(
+        request in request(), settings in settings(), dns in dns(), seed in any::<u64>()
+    ) {
+        let plain = serde_json::to_string(&json!({"settings": settings, "request": request})).unwrap();
+        let escaped = escape_some(&plain, seed);
+        let mut first = dns.clone();
+        let mut second = dns.clone();
+        let verdict_plain = evaluate(plain.as_bytes(), |n| first.resolve(n));
+        let verdict_escaped = evaluate(escaped.as_bytes(), |n| second.resolve(n));
+        prop_assert_eq!(&first.asked, &second.asked);
+        match (&verdict_plain, &verdict_escaped) {
+            (Verdict::Mutate(a), Verdict::Mutate(b)) => {
+                prop_assert_eq!(
+                    serde_json::from_str::<Value>(&a.object).unwrap(),
+                    serde_json::from_str::<Value>(&b.object).unwrap()
+                );
+                prop_assert_eq!(&a.warnings, &b.warnings);
+            }
+            _ => prop_assert_eq!(verdict_plain, verdict_escaped),
+        }
+        check_evaluation(escaped.as_bytes(), &dns);
     }
 
     #[test]
