@@ -161,48 +161,52 @@ fn settings() -> impl Strategy<Value = Value> {
 /// values of every kind: lists of valid and invalid names, families and
 /// addresses, and any JSON.
 fn settings_of_every_shape() -> impl Strategy<Value = Value> {
-    let text = prop_oneof![
-        prop::sample::select(NAMES.to_vec()).prop_map(str::to_string),
-        Just("HOST.docker.internal.".to_string()),
-        Just("host_docker".to_string()),
-        Just("-bad.local".to_string()),
-        Just(format!("{}.internal", "a".repeat(64))),
-        prop::sample::select(vec!["IPv4", "IPv6", "ipv4", "IPv5"]).prop_map(str::to_string),
-        prop::sample::select(vec![
-            "172.18.0.1",
-            "::ffff:172.18.0.1",
-            "127.0.0.1",
-            "::1",
-            "0.0.0.0",
-            "::",
-            "224.0.0.1",
-            "ff02::1",
-            "169.254.1.1",
-            "fe80::1",
-            "255.255.255.255",
-            "fd00::1",
-            "010.0.0.1",
-            "not-an-ip",
+    let names = prop_oneof![
+        4 => prop::sample::select(NAMES.to_vec()).prop_map(str::to_string),
+        1 => prop::sample::select(vec![
+            "HOST.docker.internal.", "host_docker", "-bad.local", "a..b", "",
+        ])
+        .prop_map(str::to_string),
+        1 => Just(format!("{}.internal", "a".repeat(64))),
+    ];
+    let families = prop::sample::select(vec!["IPv4", "IPv6", "IPv4", "IPv6", "ipv4", "IPv5"])
+        .prop_map(str::to_string);
+    let addresses = prop_oneof![
+        4 => prop::sample::select(SHARED.to_vec()).prop_map(str::to_string),
+        3 => prop::sample::select(vec![
+            "::ffff:172.18.0.1", "127.0.0.1", "::1", "0.0.0.0", "::", "224.0.0.1", "ff02::1",
+            "169.254.1.1", "fe80::1", "255.255.255.255", "010.0.0.1", "not-an-ip",
         ])
         .prop_map(str::to_string),
     ];
-    let value = prop_oneof![
-        6 => prop::collection::vec(text, 0..5).prop_map(|v| json!(v)),
-        1 => prop::collection::vec(prop::sample::select(NAMES.to_vec()), 17..19).prop_map(|v| json!(v)),
-        1 => any_json(),
-    ];
-    let key = prop::sample::select(vec![
-        "hostnames",
-        "ipFamilies",
-        "fallbackAddresses",
-        "injectHostnames",
-        "hostname",
-    ]);
-    prop_oneof![
-        8 => prop::collection::btree_map(key, value, 0..4)
-            .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
-        1 => any_json(),
-    ]
+    let list = |texts: BoxedStrategy<String>, most: usize| {
+        prop_oneof![
+            8 => prop::collection::vec(texts, 0..=most).prop_map(|v| json!(v)),
+            1 => any_json(),
+        ]
+    };
+    (
+        prop::option::of(list(names.clone().boxed(), 4)),
+        prop::option::of(list(families.boxed(), 3)),
+        prop::option::of(list(addresses.boxed(), 3)),
+        prop::option::of(list(names.boxed(), 18)),
+        prop::option::weighted(0.1, any_json()),
+    )
+        .prop_map(|(hostnames, families, fallback, inject, stray)| {
+            let mut settings = Map::new();
+            for (key, value) in [
+                ("hostnames", hostnames),
+                ("ipFamilies", families),
+                ("fallbackAddresses", fallback),
+                ("injectHostnames", inject),
+                ("hostname", stray),
+            ] {
+                if let Some(value) = value {
+                    settings.insert(key.into(), value);
+                }
+            }
+            Value::Object(settings)
+        })
 }
 
 /// Every request fixture in test_data/.
@@ -223,43 +227,36 @@ fn escape_some(text: &str, seed: u64) -> String {
         "request",
     ];
     let mut out = String::with_capacity(text.len() * 2);
-    let mut rest = text;
     let mut n = seed;
-    while let Some(start) = rest.find('"') {
-        out.push_str(&rest[..=start]);
-        rest = &rest[start + 1..];
-        let word = WORDS
-            .iter()
-            .find(|w| rest.starts_with(**w) && rest[w.len()..].starts_with('"'));
-        match word {
-            Some(word) if n % 3 != 0 => {
-                for (i, c) in word.chars().enumerate() {
-                    if (n >> (i % 60)) & 1 == 1 {
-                        out.push_str(&format!("\\u{:04x}", c as u32));
-                    } else {
-                        out.push(c);
-                    }
-                }
-                rest = &rest[word.len()..];
-            }
-            _ => {
-                // Copy the rest of this string as it is.
-                let end = rest.find('"').map_or(rest.len(), |e| e);
-                let mut end = end;
-                while end > 0 && rest[..end].ends_with('\\') {
-                    end = rest[end + 1..]
-                        .find('"')
-                        .map_or(rest.len(), |e| end + 1 + e);
-                }
-                out.push_str(&rest[..end]);
-                rest = &rest[end..];
-                if let Some(stripped) = rest.strip_prefix('"') {
-                    out.push('"');
-                    rest = stripped;
+    let mut rest = text;
+    while let Some(open) = rest.find('"') {
+        out.push_str(&rest[..=open]);
+        rest = &rest[open + 1..];
+        // The string's content ends at the first quote no backslash escapes.
+        let mut end = 0;
+        let bytes = rest.as_bytes();
+        while end < bytes.len() && bytes[end] != b'"' {
+            end += if bytes[end] == b'\\' { 2 } else { 1 };
+        }
+        let end = end.min(rest.len());
+        let content = &rest[..end];
+        if WORDS.contains(&content) && n % 3 != 0 {
+            for (i, c) in content.chars().enumerate() {
+                if (n >> (i % 60)) & 1 == 1 {
+                    out.push_str(&format!("\\u{:04x}", c as u32));
+                } else {
+                    out.push(c);
                 }
             }
+        } else {
+            out.push_str(content);
         }
         n = n.rotate_left(7) ^ 0x9e37_79b9_7f4a_7c15;
+        rest = &rest[end..];
+        if let Some(after) = rest.strip_prefix('"') {
+            out.push('"');
+            rest = after;
+        }
     }
     out.push_str(rest);
     out
@@ -404,9 +401,23 @@ proptest! {
         inject in prop::sample::subsequence(NAMES.to_vec(), 1..=3),
         fallback in prop::collection::vec(prop::sample::select(SHARED.to_vec()), 0..2),
         opt_out in prop::sample::select(vec![None, Some("false"), Some("true")]),
+        present in prop::option::of((prop::sample::select(NAMES.to_vec()), any::<bool>(), any::<bool>())),
         dns in dns(),
     ) {
         let mut object = object;
+        // A name the pod has already, written as DNS allows: another case,
+        // a root dot.
+        if let Some((name, upper, dot)) = present {
+            let mut name = if upper { name.to_uppercase() } else { name.to_string() };
+            if dot {
+                name.push('.');
+            }
+            let entry = json!({"ip": "10.9.9.9", "hostnames": [name]});
+            match object["spec"]["hostAliases"].as_array_mut() {
+                Some(list) => list.push(entry),
+                None => object["spec"]["hostAliases"] = json!([entry]),
+            }
+        }
         if let Some(value) = opt_out {
             object["metadata"] = json!({"annotations": {crate::policy::INJECT_ANNOTATION: value}});
         }
@@ -420,4 +431,15 @@ proptest! {
         let payload = serde_json::to_vec(&json!({"settings": settings, "request": request})).unwrap();
         check_evaluation(&payload, &dns);
     }
+}
+#[test]
+fn escape_some_escapes_every_word_it_may() {
+    let text = r#"{"request":{"kind":{"kind":"Pod"},"object":{"spec":{"hostAliases":[{"ip":"host-gateway","x":"a\"ip"}]}}}}"#;
+    let escaped = escape_some(text, u64::MAX - 2);
+    assert_eq!(
+        serde_json::from_str::<Value>(&escaped).unwrap(),
+        serde_json::from_str::<Value>(text).unwrap()
+    );
+    assert!(!escaped.contains("host-gateway"), "{escaped}");
+    assert!(escaped.contains(r#""a\"ip""#), "{escaped}");
 }
