@@ -77,12 +77,15 @@ clean:
 
 # Fuzzing needs nightly and cargo-fuzz (`cargo install cargo-fuzz`).
 FUZZ_SECONDS ?= 60
-.PHONY: fuzz
-fuzz:
+.PHONY: fuzz fuzz-corpus
+fuzz-corpus:
 	mkdir -p fuzz/corpus/validate fuzz/corpus/settings
 	for f in test_data/*_*.json; do \
 	  { printf '\000\000{"settings":{},"request":'; cat $$f; printf '}'; } > fuzz/corpus/validate/seed-$$(basename $$f); \
+	  { printf '\000\000{"settings":{"injectHostnames":["host.docker.internal"]},"request":'; cat $$f; printf '}'; } > fuzz/corpus/validate/inject-$$(basename $$f); \
 	done
-	printf '{"hostnames":["host.docker.internal","host.k3d.internal."],"ipFamilies":["IPv6","IPv4"],"fallbackAddresses":["172.18.0.1"]}' > fuzz/corpus/settings/seed-all
-	cargo +nightly fuzz run validate fuzz/corpus/validate -- -max_total_time=$(FUZZ_SECONDS)
-	cargo +nightly fuzz run settings fuzz/corpus/settings -- -max_total_time=$(FUZZ_SECONDS)
+	printf '{"hostnames":["host.docker.internal","host.k3d.internal."],"ipFamilies":["IPv6","IPv4"],"fallbackAddresses":["172.18.0.1"],"injectHostnames":["host.docker.internal"]}' > fuzz/corpus/settings/seed-all
+
+fuzz: fuzz-corpus
+	cargo +nightly fuzz run validate fuzz/corpus/validate -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1
+	cargo +nightly fuzz run settings fuzz/corpus/settings -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1

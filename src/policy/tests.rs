@@ -614,3 +614,19 @@ fn a_number_out_of_range_is_not_rewritten() {
     let payload = format!(r#"{{"settings":{{}},"request":{text}}}"#);
     crate::testing::check_evaluation(payload.as_bytes(), &ScriptedDns::docker_desktop());
 }
+
+/// Found by fuzzing the oracle: a long unknown key is quoted briefly, so the
+/// message names it by its start.
+#[test]
+fn a_long_unknown_setting_is_named_briefly() {
+    let key = format!("injectHostnam{}es", "&".repeat(200));
+    let settings = json!({ key: [] });
+    let payload = payload(&settings, &read_fixture("pod_host_gateway.json"));
+    let verdict = evaluate(&payload, |_| panic!("no lookup"));
+    let Verdict::Reject(Rejection::InvalidSettings(SettingsError::UnknownField(quoted))) = &verdict
+    else {
+        panic!("expected an unknown setting, got {verdict:?}");
+    };
+    assert!(quoted.starts_with("injectHostnam&&&") && quoted.ends_with("..."), "{quoted}");
+    crate::testing::check_evaluation(&payload, &ScriptedDns::docker_desktop());
+}
