@@ -99,11 +99,8 @@ where
     R: FnMut(&str) -> Result<Vec<String>, String>,
 {
     // Nearly every request: skip parsing when `host-gateway` cannot occur
-    // and injection is off. policy-server writes the settings it loaded
-    // with serde_json, so the setting's name is never escaped there.
-    if !may_contain_host_gateway(payload)
-        && memchr::memmem::find(payload, INJECT_SETTING.as_bytes()).is_none()
-    {
+    // and injection is off.
+    if !may_contain_host_gateway(payload) && !may_inject(payload) {
         return Verdict::Accept;
     }
     // What serde_json skips unread (RawValue, ignored fields) it does not
@@ -225,6 +222,17 @@ where
             &sources,
         ),
     })
+}
+
+/// Whether the settings may turn injection on. policy-server writes the
+/// payload as `{"request":…,"settings":…}` with serde_json (policy-evaluator
+/// `runtimes/wapc/runtime.rs`), so the settings are the tail after the last
+/// `"settings"` key, and their keys are never escaped: a short look from the
+/// end instead of a second pass over every request. Settings cannot hold
+/// that word (their values are names, families and addresses).
+fn may_inject(payload: &[u8]) -> bool {
+    memchr::memmem::rfind(payload, br#""settings""#)
+        .is_some_and(|at| memchr::memmem::find(&payload[at..], INJECT_SETTING.as_bytes()).is_some())
 }
 
 /// Whether the Pod's annotation keeps injection out.

@@ -365,8 +365,8 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
             );
             return;
         }
-        _ if well_formed(&parsed) && injection_settings(&parsed).is_some() => {
-            if let Some(settings) = injection_settings(&parsed) {
+        _ if well_formed(&parsed) && injection_settings(payload, &parsed).is_some() => {
+            if let Some(settings) = injection_settings(payload, &parsed) {
                 check_injection(request, &verdict, &dns, &settings);
             }
             return;
@@ -593,8 +593,15 @@ fn reaches_the_host(ip: &IpAddr) -> bool {
     }
 }
 
-/// Valid settings with names to inject, for a Pod CREATE.
-fn injection_settings(parsed: &Value) -> Option<Settings> {
+/// Valid settings with names to inject, for a Pod CREATE, where the policy
+/// looks for them: after the payload's last `"settings"` (policy-server
+/// writes the settings last).
+fn injection_settings(payload: &[u8], parsed: &Value) -> Option<Settings> {
+    let text = String::from_utf8_lossy(payload);
+    let tail = &text[text.rfind("\"settings\"")?..];
+    if !tail.contains("injectHostnames") {
+        return None;
+    }
     let request = &parsed["request"];
     let pod_create = request["kind"]["group"]
         .as_str()

@@ -627,6 +627,9 @@ fn a_long_unknown_setting_is_named_briefly() {
     else {
         panic!("expected an unknown setting, got {verdict:?}");
     };
-    assert!(quoted.starts_with("injectHostnam&&&") && quoted.ends_with("..."), "{quoted}");
+    assert!(
+        quoted.starts_with("injectHostnam&&&") && quoted.ends_with("..."),
+        "{quoted}"
+    );
     crate::testing::check_evaluation(&payload, &ScriptedDns::docker_desktop());
 }
