@@ -240,7 +240,7 @@ fn escape_some(text: &str, seed: u64) -> String {
         }
         let end = end.min(rest.len());
         let content = &rest[..end];
-        if WORDS.contains(&content) && n % 3 != 0 {
+        if WORDS.contains(&content) && !n.is_multiple_of(3) {
             for (i, c) in content.chars().enumerate() {
                 if (n >> (i % 60)) & 1 == 1 {
                     out.push_str(&format!("\\u{:04x}", c as u32));
