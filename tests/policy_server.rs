@@ -86,7 +86,8 @@ struct Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // Closing the shell's stdin makes it stop the server, then exit.
+        drop(self.child.stdin.take());
         let _ = self.child.wait();
     }
 }
@@ -170,7 +171,12 @@ fn start() -> Result<Server, String> {
     let port = free_port();
     let readiness = free_port();
     let log = std::fs::File::create(dir.0.join("policy-server.log")).expect("a log file");
-    let child = Command::new(policy_server)
+    // The server lives in a static, which is never dropped: a shell stops
+    // it when this test process ends and so closes the shell's stdin.
+    let child = Command::new("sh")
+        .arg("-c")
+        .arg(r#""$0" "$@" & server=$!; read -r _; kill "$server""#)
+        .arg(policy_server)
         .args(["--addr", "127.0.0.1", "--port", &port.to_string()])
         .args(["--readiness-probe-port", &readiness.to_string()])
         .arg("--policies")
@@ -180,6 +186,7 @@ fn start() -> Result<Server, String> {
         .args(["--ignore-kubernetes-connection-failure", "--workers", "2"])
         .args(["--log-no-color", "--log-level", "warn"])
         .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
