@@ -29,7 +29,6 @@ pub use pod_spec::{HANDLED_KINDS, HandledKind};
 pub use policy::{INJECT_ANNOTATION, Mutation, Verdict, evaluate};
 pub use settings::Settings;
 
-use kubewarden_policy_sdk::host_capabilities::net::LookupResponse;
 use kubewarden_policy_sdk::protocol_version_guest;
 use wapc_guest::{CallResult, register_function};
 
@@ -61,35 +60,35 @@ fn validate_settings(payload: &[u8]) -> CallResult {
 /// value serialiser to the module. An error comes back as the host's text,
 /// which `lookup::read_host_error` reads.
 fn lookup_host(name: &str) -> Result<Vec<String>, String> {
-    let request = serde_json::to_vec(name).map_err(|e| e.to_string())?;
-    let answer = wapc_guest::host_call("kubewarden", "net", "v1/dns_lookup_host", &request)
-        .map_err(|e| e.to_string())?;
-    serde_json::from_slice::<LookupResponse>(&answer)
-        .map(|response| response.ips)
-        .map_err(|e| e.to_string())
+    let request = json::quoted(name);
+    let answer = wapc_guest::host_call(
+        "kubewarden",
+        "net",
+        "v1/dns_lookup_host",
+        request.as_bytes(),
+    )
+    .map_err(|e| e.to_string())?;
+    // The SDK's `LookupResponse`: `{"ips": ["..."]}`.
+    std::str::from_utf8(&answer)
+        .ok()
+        .and_then(|answer| json::field(answer, "ips"))
+        .and_then(json::elements)
+        .and_then(|ips| ips.into_iter().map(json::string).collect())
+        .ok_or_else(|| messages::UNREADABLE_DNS_ANSWER.to_string())
 }
 
 /// One line for policy-server's log, in the event format of the SDK's
-/// `KubewardenDrain`, sent without slog: fewer bytes, and no `unwrap` in
+/// `KubewardenDrain`, written without slog: fewer bytes, and no `unwrap` in
 /// the way. A failed log call must not fail the admission: its result is
 /// dropped.
 fn log_rewrite(summary: &str) {
-    #[derive(serde::Serialize)]
-    struct LogEvent<'a> {
-        level: &'static str,
-        message: &'a str,
-        file: &'static str,
-        line: u32,
-        column: u32,
-    }
-    let event = LogEvent {
-        level: "info",
-        message: summary,
-        file: file!(),
-        line: line!(),
-        column: column!(),
-    };
-    if let Ok(payload) = serde_json::to_vec(&event) {
-        let _ = wapc_guest::host_call("kubewarden", "tracing", "log", &payload);
-    }
+    let mut event = String::from(r#"{"level":"info","message":"#);
+    json::push_quoted(&mut event, summary);
+    event.push_str(&format!(
+        r#","file":{},"line":{},"column":{}}}"#,
+        json::quoted(file!()),
+        line!(),
+        column!()
+    ));
+    let _ = wapc_guest::host_call("kubewarden", "tracing", "log", event.as_bytes());
 }

@@ -185,6 +185,105 @@ impl Shortfall {
     }
 }
 
+/// Why a text is not JSON, and where: serde_json's words, so the message
+/// reads as any Kubernetes tool's would.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason} at line {line} column {column}")]
+pub struct JsonError {
+    /// What is wrong.
+    pub reason: JsonReason,
+    /// The line of the fault, from 1.
+    pub line: usize,
+    /// The byte column of the fault on its line.
+    pub column: usize,
+}
+
+/// What is wrong with a text that is not JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum JsonReason {
+    /// The text ends where a value should be.
+    #[error("EOF while parsing a value")]
+    EofValue,
+    /// The text ends inside an array.
+    #[error("EOF while parsing a list")]
+    EofList,
+    /// The text ends inside an object.
+    #[error("EOF while parsing an object")]
+    EofObject,
+    /// The text ends inside a string.
+    #[error("EOF while parsing a string")]
+    EofString,
+    /// No value starts here.
+    #[error("expected value")]
+    ExpectedValue,
+    /// A misspelt `true`, `false` or `null`.
+    #[error("expected ident")]
+    ExpectedIdent,
+    /// A key without its colon.
+    #[error("expected `:`")]
+    ExpectedColon,
+    /// Array elements not separated by commas.
+    #[error("expected `,` or `]`")]
+    ExpectedListCommaOrEnd,
+    /// Object members not separated by commas.
+    #[error("expected `,` or `}}`")]
+    ExpectedObjectCommaOrEnd,
+    /// An object key that is not a string.
+    #[error("key must be a string")]
+    KeyMustBeAString,
+    /// A comma before `]` or `}`.
+    #[error("trailing comma")]
+    TrailingComma,
+    /// More text after the value.
+    #[error("trailing characters")]
+    TrailingCharacters,
+    /// A number not written as JSON writes numbers.
+    #[error("invalid number")]
+    InvalidNumber,
+    /// A number too large for a 64-bit float.
+    #[error("number out of range")]
+    NumberOutOfRange,
+    /// A backslash escape JSON does not have.
+    #[error("invalid escape")]
+    InvalidEscape,
+    /// A raw control character in a string.
+    #[error("control character (\\u0000-\\u001F) found while parsing a string")]
+    ControlCharacter,
+    /// A `\u` escape of half a surrogate pair, in the wrong place.
+    #[error("lone leading surrogate in hex escape")]
+    LoneSurrogate,
+    /// A leading surrogate escape with no escape after it.
+    #[error("unexpected end of hex escape")]
+    UnexpectedEndOfHexEscape,
+    /// Arrays and objects nested too deep.
+    #[error("recursion limit exceeded")]
+    RecursionLimitExceeded,
+}
+
+/// Why a `validate` payload, JSON itself, is not a request the policy can
+/// read. The API server never sends one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    /// The payload is not an object.
+    #[error("the payload is not a JSON object")]
+    NotAnObject,
+    /// A field that must be there is not.
+    #[error("`{0}` is missing")]
+    Missing(&'static str),
+    /// A field that must be an object is something else.
+    #[error("`{0}` is not an object")]
+    FieldNotAnObject(&'static str),
+    /// A field that must be a string is something else.
+    #[error("`{0}` is not a string")]
+    NotAString(&'static str),
+    /// A field given twice.
+    #[error("`{0}` is given twice")]
+    Repeated(&'static str),
+}
+
+/// Why the host's answer to a DNS lookup could not be read.
+pub const UNREADABLE_DNS_ANSWER: &str = "the host's answer is not a list of addresses";
+
 /// Why an admission request was rejected. Displays as one sentence of at
 /// most [`MAX_REJECTION_BYTES`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,11 +1,9 @@
 //! One `validate` call, start to end. DNS sits behind a function argument,
 //! so the whole path runs and is tested without a waPC host.
 
-use serde::Deserialize;
-use serde_json::value::RawValue;
-
+use crate::json;
 use crate::lookup::{Choice, choose_addresses};
-use crate::messages::{Rejection, Warning, object_name, quote, rewrite_summary};
+use crate::messages::{PayloadError, Rejection, Warning, object_name, quote, rewrite_summary};
 use crate::pod_spec::pod_spec_path;
 use crate::rewrite::{
     HostAliases, hostnames_present, may_contain_host_gateway, with_host_gateway_entry,
@@ -46,36 +44,80 @@ pub const INJECT_ANNOTATION: &str = "host-gateway.kubewarden.io/inject";
 /// read even when they hold no `host-gateway`.
 const INJECT_SETTING: &str = "injectHostnames";
 
-/// The `validate` payload, borrowed from the request bytes.
-#[derive(Deserialize)]
-struct ValidatePayload<'a> {
-    #[serde(borrow, default)]
-    settings: Option<&'a RawValue>,
-    #[serde(borrow)]
-    request: AdmissionRequest<'a>,
-}
-
-/// The parts of an AdmissionRequest the policy reads.
-#[derive(Deserialize)]
-struct AdmissionRequest<'a> {
-    #[serde(default)]
-    kind: GroupKind,
-    #[serde(default)]
-    operation: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    namespace: String,
-    #[serde(borrow, default)]
-    object: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize, Default)]
-struct GroupKind {
-    #[serde(default)]
+/// The parts of an AdmissionRequest the policy reads, borrowed from the
+/// payload. Absent fields read as empty, as Kubernetes leaves them out.
+struct Request<'a> {
     group: String,
-    #[serde(default)]
     kind: String,
+    operation: String,
+    name: String,
+    namespace: String,
+    object: Option<&'a str>,
+}
+
+/// Reads the `validate` payload: the raw settings (absent or `null` for
+/// none) and the request.
+fn read_payload(text: &str) -> Result<(Option<&str>, Request<'_>), PayloadError> {
+    let [settings, request] = fields(text, ["settings", "request"])?;
+    let request = request.ok_or(PayloadError::Missing("request"))?;
+    let [kind, operation, name, namespace, object] = fields(
+        request,
+        [
+            "request.kind",
+            "request.operation",
+            "request.name",
+            "request.namespace",
+            "request.object",
+        ],
+    )
+    .map_err(|e| match e {
+        PayloadError::NotAnObject => PayloadError::FieldNotAnObject("request"),
+        e => e,
+    })?;
+    let [group, kind] = match kind {
+        Some(kind) => {
+            fields(kind, ["request.kind.group", "request.kind.kind"]).map_err(|e| match e {
+                PayloadError::NotAnObject => PayloadError::FieldNotAnObject("request.kind"),
+                e => e,
+            })?
+        }
+        None => [None, None],
+    };
+    let text_of = |raw: Option<&str>, field| match raw {
+        None => Ok(String::new()),
+        Some(raw) => json::string(raw).ok_or(PayloadError::NotAString(field)),
+    };
+    let request = Request {
+        group: text_of(group, "request.kind.group")?,
+        kind: text_of(kind, "request.kind.kind")?,
+        operation: text_of(operation, "request.operation")?,
+        name: text_of(name, "request.name")?,
+        namespace: text_of(namespace, "request.namespace")?,
+        object: object.filter(|raw| *raw != "null"),
+    };
+    Ok((settings.filter(|raw| *raw != "null"), request))
+}
+
+/// The raw values of the object `text`'s members named by the last part of
+/// each of `fields`, each given at most once.
+fn fields<'a, const N: usize>(
+    text: &'a str,
+    fields: [&'static str; N],
+) -> Result<[Option<&'a str>; N], PayloadError> {
+    let members = json::members(text).ok_or(PayloadError::NotAnObject)?;
+    let mut found = [None; N];
+    for (key, value) in members {
+        let wanted = fields
+            .iter()
+            .position(|field| field.rsplit('.').next() == Some(key.as_str()));
+        if let Some(i) = wanted {
+            if found[i].is_some() {
+                return Err(PayloadError::Repeated(fields[i]));
+            }
+            found[i] = Some(value);
+        }
+    }
+    Ok(found)
 }
 
 /// Evaluates a `validate` payload (`{"settings": ..., "request": ...}`).
@@ -112,33 +154,31 @@ where
         Ok(text) => text,
         Err(e) => return Verdict::Reject(Rejection::UnreadableRequest(e.to_string())),
     };
-    if let Err(e) = crate::json::check(text) {
+    if let Err(e) = json::check(text) {
         return Verdict::Reject(Rejection::UnreadableRequest(quote(&e.to_string())));
     }
-    let payload: ValidatePayload = match serde_json::from_str(text) {
+    let (settings, request) = match read_payload(text) {
         Ok(payload) => payload,
-        Err(e) => return Verdict::Reject(Rejection::UnreadableRequest(quote(&e.to_string()))),
+        Err(e) => return Verdict::Reject(Rejection::UnreadableRequest(e.to_string())),
     };
-    let request = payload.request;
     if !matches!(request.operation.as_str(), "CREATE" | "UPDATE") {
         return Verdict::Accept;
     }
-    let Some(path) = pod_spec_path(&request.kind.group, &request.kind.kind) else {
+    let Some(path) = pod_spec_path(&request.group, &request.kind) else {
         return Verdict::Accept;
     };
-    let Some(object) = request.object.map(RawValue::get) else {
+    let Some(object) = request.object else {
         return Verdict::Accept;
     };
     let host_aliases = HostAliases::find(object, path);
-    let is_pod_create = request.kind.group.is_empty()
-        && request.kind.kind == "Pod"
-        && request.operation == "CREATE";
+    let is_pod_create =
+        request.group.is_empty() && request.kind == "Pod" && request.operation == "CREATE";
     if host_aliases.is_none() && !is_pod_create {
         return Verdict::Accept;
     }
 
-    let settings = match payload.settings {
-        Some(raw) => match Settings::from_json(raw.get().as_bytes()) {
+    let settings = match settings {
+        Some(raw) => match Settings::from_json(raw.as_bytes()) {
             Ok(settings) => settings,
             // A pod that asked for nothing is never refused.
             Err(_) if host_aliases.is_none() => return Verdict::Accept,
@@ -210,14 +250,13 @@ where
         return Verdict::Accept;
     };
 
-    let generate_name =
-        crate::json::path(object, &["metadata", "generateName"]).and_then(crate::json::string);
+    let generate_name = json::path(object, &["metadata", "generateName"]).and_then(json::string);
     Verdict::Mutate(Mutation {
         object: rewritten,
         warnings,
         summary: rewrite_summary(
             &request.namespace,
-            &request.kind.kind,
+            &request.kind,
             &object_name(&request.name, generate_name.as_deref()),
             &sources,
         ),
@@ -237,8 +276,8 @@ fn may_inject(payload: &[u8]) -> bool {
 
 /// Whether the Pod's annotation keeps injection out.
 fn opted_out(object: &str) -> bool {
-    crate::json::path(object, &["metadata", "annotations", INJECT_ANNOTATION])
-        .and_then(crate::json::string)
+    json::path(object, &["metadata", "annotations", INJECT_ANNOTATION])
+        .and_then(json::string)
         .is_some_and(|value| value == "false")
 }
 

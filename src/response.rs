@@ -76,8 +76,7 @@ fn push_warnings(out: &mut Vec<u8>, warnings: &[crate::messages::Warning]) {
 
 /// Appends `text` as a JSON string.
 fn push_string(out: &mut Vec<u8>, text: &str) {
-    // A string always serialises.
-    let _ = serde_json::to_writer(&mut *out, text);
+    out.extend_from_slice(crate::json::quoted(text).as_bytes());
 }
 
 #[cfg(test)]

@@ -212,7 +212,7 @@ impl<'a> HostAliases<'a> {
                 }
             }
             if union != own {
-                let list = serde_json::to_string(&union).unwrap_or_default();
+                let list = json::quoted_list(&union);
                 match fields.iter().rev().find(|(key, _)| key == "hostnames") {
                     Some((_, raw)) => {
                         if let Some(range) = range_of(raw) {
@@ -228,7 +228,7 @@ impl<'a> HostAliases<'a> {
             for i in &members[1..] {
                 for (key, raw) in json::members(self.entries[*i].text).unwrap_or_default() {
                     if key != "ip" && key != "hostnames" && !keys.contains(&key) {
-                        let key_text = serde_json::to_string(&key).unwrap_or_default();
+                        let key_text = json::quoted(&key);
                         let _ = write!(appended, ",{key_text}:{raw}");
                         keys.push(key);
                     }
@@ -275,7 +275,7 @@ pub fn with_host_gateway_entry(
     let spec = json::path(object, pod_spec_path).filter(|spec| spec.starts_with('{'))?;
     let entry = format!(
         "{{\"ip\":\"{HOST_GATEWAY}\",\"hostnames\":{}}}",
-        serde_json::to_string(names).ok()?
+        json::quoted_list(names)
     );
     // Where the new text goes, and the text.
     let (at, text) = match json::field(spec, "hostAliases") {

@@ -3,8 +3,6 @@
 
 use std::net::IpAddr;
 
-use serde::de::IgnoredAny;
-
 use crate::json;
 
 use crate::ip_family::IpFamily;
@@ -59,8 +57,7 @@ impl Settings {
     pub fn from_json(json: &[u8]) -> Result<Self, SettingsError> {
         let text =
             std::str::from_utf8(json).map_err(|e| SettingsError::NotJson(quote(&e.to_string())))?;
-        serde_json::from_str::<IgnoredAny>(text)
-            .map_err(|e| SettingsError::NotJson(quote(&e.to_string())))?;
+        json::check(text).map_err(|e| SettingsError::NotJson(quote(&e.to_string())))?;
         if text.trim() == "null" {
             return Ok(Settings::default());
         }

@@ -777,3 +777,76 @@ pub fn reference_has_host_gateway(object: &Value, path: &[&str]) -> bool {
                 .any(|entry| entry.get("ip").and_then(Value::as_str) == Some(HOST_GATEWAY))
         })
 }
+
+/// Checks the policy's JSON reader (`src/json.rs`) against serde_json on
+/// `text`: the same texts are JSON, a failure says what serde_json says,
+/// and each part read (members, elements, fields, strings) holds what
+/// serde_json's value holds, all the way down.
+pub fn check_json_reading(text: &str) {
+    let ours = crate::json::check(text);
+    let theirs = serde_json::from_str::<Value>(text);
+    let value = match (ours, theirs) {
+        (Ok(()), Ok(value)) => value,
+        (Err(ours), Err(theirs)) => {
+            // The same fault, in the same words; where a text has two, the
+            // readers may find them in another order, so only the words.
+            let theirs = theirs.to_string();
+            if !theirs.starts_with(&ours.reason.to_string()) {
+                panic!("json::check says {ours}, serde_json says {theirs}, for {text:?}");
+            }
+            return;
+        }
+        (ours, theirs) => {
+            panic!("json::check says {ours:?}, serde_json says {theirs:?}, for {text:?}")
+        }
+    };
+    let parse = |raw: &str| serde_json::from_str::<Value>(raw).expect("a part of JSON is JSON");
+    assert_eq!(
+        crate::json::path(text, &[]),
+        Some(text.trim_matches(WHITESPACE))
+    );
+    match &value {
+        Value::Object(map) => {
+            let members = crate::json::members(text).expect("an object's members");
+            assert!(crate::json::elements(text).is_none());
+            for (key, raw) in &members {
+                let last = members.iter().rev().find(|(k, _)| k == key).map(|m| m.1);
+                assert_eq!(crate::json::field(text, key), last, "{key} in {text:?}");
+                assert_eq!(map.get(key), last.map(parse).as_ref(), "{key} in {text:?}");
+                check_json_reading(raw);
+            }
+            assert_eq!(
+                map.len(),
+                members
+                    .iter()
+                    .map(|(k, _)| k)
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len()
+            );
+            assert_eq!(crate::json::field(text, "\u{0}absent"), None);
+        }
+        Value::Array(items) => {
+            let elements = crate::json::elements(text).expect("an array's elements");
+            assert!(crate::json::members(text).is_none());
+            assert_eq!(elements.len(), items.len());
+            for (raw, item) in elements.iter().zip(items) {
+                assert_eq!(&parse(raw), item);
+                check_json_reading(raw);
+            }
+        }
+        Value::String(expected) => {
+            assert_eq!(crate::json::string(text).as_ref(), Some(expected));
+            assert!(crate::json::is_string(text, expected));
+            let quoted = crate::json::quoted(expected);
+            assert_eq!(Some(&quoted), serde_json::to_string(expected).ok().as_ref());
+        }
+        _ => {
+            assert_eq!(crate::json::string(text), None);
+            assert_eq!(crate::json::members(text), None);
+            assert_eq!(crate::json::elements(text), None);
+        }
+    }
+}
+
+/// What JSON counts as whitespace.
+const WHITESPACE: &[char] = &[' ', '\t', '\n', '\r'];
