@@ -79,7 +79,8 @@ clean:
 FUZZ_SECONDS ?= 60
 .PHONY: fuzz fuzz-corpus
 fuzz-corpus:
-	mkdir -p fuzz/corpus/validate fuzz/corpus/settings
+	mkdir -p fuzz/corpus/validate fuzz/corpus/settings fuzz/corpus/json
+	cp test_data/*_*.json fuzz/corpus/json/
 	for f in test_data/*_*.json; do \
 	  { printf '\000\000{"settings":{},"request":'; cat $$f; printf '}'; } > fuzz/corpus/validate/seed-$$(basename $$f); \
 	  { printf '\000\000{"settings":{"injectHostnames":["host.docker.internal"]},"request":'; cat $$f; printf '}'; } > fuzz/corpus/validate/inject-$$(basename $$f); \
@@ -89,3 +90,4 @@ fuzz-corpus:
 fuzz: fuzz-corpus
 	cargo +nightly fuzz run validate fuzz/corpus/validate -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1
 	cargo +nightly fuzz run settings fuzz/corpus/settings -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1
+	cargo +nightly fuzz run json fuzz/corpus/json -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1

@@ -72,6 +72,64 @@ pub fn members(object: &str) -> Option<Vec<(String, &str)>> {
         })
         .ok()?;
     reader.end().ok()?;
+    decode_keys(members)
+}
+
+/// [`members`] of `object`, and in the same pass the members of its last
+/// member named `inner` when that is an object: one read of a payload for
+/// the fields at two levels.
+pub fn members_and_inner<'a>(object: &'a str, inner: &str) -> Option<Members<'a>> {
+    let mut reader = Reader::new(object);
+    reader.skip_whitespace();
+    if reader.peek() != Some(b'{') {
+        return None;
+    }
+    let mut members = Vec::new();
+    let mut inner_members = None;
+    reader
+        .object(|reader, key| {
+            reader.skip_whitespace();
+            if key.is(inner) && reader.peek() == Some(b'{') {
+                let start = reader.at;
+                let mut found = Vec::new();
+                reader.object(|reader, key| {
+                    found.push((key, reader.raw_value()?));
+                    Ok(())
+                })?;
+                members.push((key, &reader.text[start..reader.at]));
+                inner_members = Some(found);
+                Ok(())
+            } else {
+                if key.is(inner) {
+                    inner_members = None;
+                }
+                members.push((key, reader.raw_value()?));
+                Ok(())
+            }
+        })
+        .ok()?;
+    reader.end().ok()?;
+    let inner = match inner_members {
+        Some(found) => Some(decode_keys(found)?),
+        None => None,
+    };
+    Some(Members {
+        outer: decode_keys(members)?,
+        inner,
+    })
+}
+
+/// An object's members, and those of one member within it.
+pub struct Members<'a> {
+    /// The object's members, decoded key and raw value, in order.
+    pub outer: Vec<(String, &'a str)>,
+    /// The members of the last member of the name asked for, when that is
+    /// an object.
+    pub inner: Option<Vec<(String, &'a str)>>,
+}
+
+/// The members with their keys decoded.
+fn decode_keys<'a>(members: Vec<(Str<'a>, &'a str)>) -> Option<Vec<(String, &'a str)>> {
     members
         .into_iter()
         .map(|(key, value)| Some((key.decode()?, value)))
@@ -451,12 +509,18 @@ impl<'a> Reader<'a> {
         let bytes = self.text.as_bytes();
         let mut escaped = false;
         loop {
-            while let Some(&byte) = bytes.get(self.at) {
-                if byte == b'"' || byte == b'\\' || byte < 0x20 {
-                    break;
-                }
-                self.at += 1;
+            // The next quote or backslash, found a word at a time; then
+            // one pass, with no branch per byte, for a control character.
+            let rest = bytes.get(self.at..).unwrap_or_default();
+            let run = match memchr::memchr2(b'"', b'\\', rest) {
+                Some(stop) => &rest[..stop],
+                None => rest,
+            };
+            if run.iter().fold(false, |seen, byte| seen | (*byte < 0x20)) {
+                self.at += run.iter().position(|byte| *byte < 0x20).unwrap_or(0);
+                return self.fail(JsonReason::ControlCharacter);
             }
+            self.at += run.len();
             match self.peek() {
                 Some(b'"') => {
                     let raw = &self.text[start..self.at];

@@ -58,10 +58,14 @@ struct Request<'a> {
 /// Reads the `validate` payload: the raw settings (absent or `null` for
 /// none) and the request.
 fn read_payload(text: &str) -> Result<(Option<&str>, Request<'_>), PayloadError> {
-    let [settings, request] = fields(text, ["settings", "request"])?;
-    let request = request.ok_or(PayloadError::Missing("request"))?;
-    let [kind, operation, name, namespace, object] = fields(
-        request,
+    let members = json::members_and_inner(text, "request").ok_or(PayloadError::NotAnObject)?;
+    let [settings, request] = pick(members.outer, ["settings", "request"])?;
+    request.ok_or(PayloadError::Missing("request"))?;
+    let request_members = members
+        .inner
+        .ok_or(PayloadError::FieldNotAnObject("request"))?;
+    let [kind, operation, name, namespace, object] = pick(
+        request_members,
         [
             "request.kind",
             "request.operation",
@@ -69,18 +73,12 @@ fn read_payload(text: &str) -> Result<(Option<&str>, Request<'_>), PayloadError>
             "request.namespace",
             "request.object",
         ],
-    )
-    .map_err(|e| match e {
-        PayloadError::NotAnObject => PayloadError::FieldNotAnObject("request"),
-        e => e,
-    })?;
+    )?;
     let [group, kind] = match kind {
-        Some(kind) => {
-            fields(kind, ["request.kind.group", "request.kind.kind"]).map_err(|e| match e {
-                PayloadError::NotAnObject => PayloadError::FieldNotAnObject("request.kind"),
-                e => e,
-            })?
-        }
+        Some(kind) => pick(
+            json::members(kind).ok_or(PayloadError::FieldNotAnObject("request.kind"))?,
+            ["request.kind.group", "request.kind.kind"],
+        )?,
         None => [None, None],
     };
     let text_of = |raw: Option<&str>, field| match raw {
@@ -98,13 +96,12 @@ fn read_payload(text: &str) -> Result<(Option<&str>, Request<'_>), PayloadError>
     Ok((settings.filter(|raw| *raw != "null"), request))
 }
 
-/// The raw values of the object `text`'s members named by the last part of
-/// each of `fields`, each given at most once.
-fn fields<'a, const N: usize>(
-    text: &'a str,
+/// The raw values of the members named by the last part of each of
+/// `fields`, each given at most once.
+fn pick<'a, const N: usize>(
+    members: Vec<(String, &'a str)>,
     fields: [&'static str; N],
 ) -> Result<[Option<&'a str>; N], PayloadError> {
-    let members = json::members(text).ok_or(PayloadError::NotAnObject)?;
     let mut found = [None; N];
     for (key, value) in members {
         let wanted = fields
@@ -250,7 +247,13 @@ where
         return Verdict::Accept;
     };
 
-    let generate_name = json::path(object, &["metadata", "generateName"]).and_then(json::string);
+    // Only a nameless object is named by its generateName: no pass for the
+    // others.
+    let generate_name = request
+        .name
+        .is_empty()
+        .then(|| json::path(object, &["metadata", "generateName"]).and_then(json::string))
+        .flatten();
     Verdict::Mutate(Mutation {
         object: rewritten,
         warnings,

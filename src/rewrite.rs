@@ -63,8 +63,7 @@ impl<'a> HostAliases<'a> {
     /// array of objects (null, a string, entries without `ip`) hold nothing
     /// to rewrite.
     pub fn find(object: &'a str, pod_spec_path: &[&str]) -> Option<Self> {
-        let list =
-            json::path(object, pod_spec_path).and_then(|spec| json::field(spec, "hostAliases"))?;
+        let list = json::path(object, &[pod_spec_path, &["hostAliases"]].concat())?;
         let entries: Vec<Entry> = json::elements(list)?
             .into_iter()
             .map(|text| Entry {

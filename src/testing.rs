@@ -813,6 +813,9 @@ pub fn check_json_reading(text: &str) {
                 let last = members.iter().rev().find(|(k, _)| k == key).map(|m| m.1);
                 assert_eq!(crate::json::field(text, key), last, "{key} in {text:?}");
                 assert_eq!(map.get(key), last.map(parse).as_ref(), "{key} in {text:?}");
+                let both = crate::json::members_and_inner(text, key).expect("an object");
+                assert_eq!(both.outer, members);
+                assert_eq!(both.inner, last.and_then(crate::json::members), "{key}");
                 check_json_reading(raw);
             }
             assert_eq!(
