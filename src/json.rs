@@ -77,19 +77,22 @@ pub fn members(object: &str) -> Option<Vec<(String, &str)>> {
 
 /// [`members`] of `object`, and in the same pass the members of its last
 /// member named `inner` when that is an object: one read of a payload for
-/// the fields at two levels.
-pub fn members_and_inner<'a>(object: &'a str, inner: &str) -> Option<Members<'a>> {
+/// the fields at two levels, which also checks the whole text as [`check`]
+/// does. `Ok(None)` when the text is JSON but not an object.
+pub fn members_and_inner<'a>(
+    object: &'a str,
+    inner: &str,
+) -> Result<Option<Members<'a>>, JsonError> {
     let mut reader = Reader::new(object);
     reader.skip_whitespace();
-    if reader.peek() != Some(b'{') {
-        return None;
-    }
+    let is_object = reader.peek() == Some(b'{');
     let mut members = Vec::new();
     let mut inner_members = None;
-    reader
-        .object(|reader, key| {
+    let read = if is_object {
+        reader.object(|reader, key| {
             reader.skip_whitespace();
-            if key.is(inner) && reader.peek() == Some(b'{') {
+            let is_inner = key.is(inner);
+            if is_inner && reader.peek() == Some(b'{') {
                 let start = reader.at;
                 let mut found = Vec::new();
                 reader.object(|reader, key| {
@@ -98,25 +101,28 @@ pub fn members_and_inner<'a>(object: &'a str, inner: &str) -> Option<Members<'a>
                 })?;
                 members.push((key, &reader.text[start..reader.at]));
                 inner_members = Some(found);
-                Ok(())
             } else {
-                if key.is(inner) {
+                if is_inner {
                     inner_members = None;
                 }
                 members.push((key, reader.raw_value()?));
-                Ok(())
             }
+            Ok(())
         })
-        .ok()?;
-    reader.end().ok()?;
+    } else {
+        reader.value()
+    };
+    read.and_then(|()| reader.end())
+        .map_err(|(reason, at)| error_at(object, reason, at))?;
+    if !is_object {
+        return Ok(None);
+    }
+    // Keys the reader accepted always decode.
     let inner = match inner_members {
-        Some(found) => Some(decode_keys(found)?),
+        Some(found) => decode_keys(found),
         None => None,
     };
-    Some(Members {
-        outer: decode_keys(members)?,
-        inner,
-    })
+    Ok(decode_keys(members).map(|outer| Members { outer, inner }))
 }
 
 /// An object's members, and those of one member within it.
@@ -152,7 +158,12 @@ pub fn string(value: &str) -> Option<String> {
 /// Whether the raw JSON `value` is a string equal to `expected`, escapes
 /// decoded.
 pub fn is_string(value: &str, expected: &str) -> bool {
-    string(value).is_some_and(|text| text == expected)
+    let mut reader = Reader::new(value);
+    reader.skip_whitespace();
+    reader.peek() == Some(b'"')
+        && reader
+            .string()
+            .is_ok_and(|text| reader.end().is_ok() && text.is(expected))
 }
 
 /// Reads the whole of `text` as a JSON reader does, numbers, escapes and
@@ -314,6 +325,13 @@ fn hex4(bytes: &[u8]) -> Option<u32> {
 /// the end of the text).
 type Step<T> = Result<T, (JsonReason, usize)>;
 
+/// What tells an array from an object to [`Reader::container`].
+struct Container {
+    close: u8,
+    eof: JsonReason,
+    expected: JsonReason,
+}
+
 /// A reader over one JSON text, checking as it goes.
 struct Reader<'a> {
     text: &'a str,
@@ -424,78 +442,68 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads an array, at its `[`, handing each element to `element`.
-    fn array(&mut self, mut element: impl FnMut(&mut Self) -> Step<()>) -> Step<()> {
-        self.enter()?;
-        self.skip_whitespace();
-        if self.peek().is_none() {
-            return self.fail(JsonReason::EofList);
-        }
-        if self.peek() == Some(b']') {
-            self.at += 1;
-            self.depth -= 1;
-            return Ok(());
-        }
-        loop {
-            element(self)?;
-            self.skip_whitespace();
-            match self.peek() {
-                Some(b',') => {
-                    self.at += 1;
-                    self.skip_whitespace();
-                    if self.peek() == Some(b']') {
-                        return self.fail(JsonReason::TrailingComma);
-                    }
-                }
-                Some(b']') => break,
-                None => return self.fail(JsonReason::EofList),
-                Some(_) => return self.fail(JsonReason::ExpectedListCommaOrEnd),
-            }
-        }
-        self.at += 1;
-        self.depth -= 1;
-        Ok(())
+    fn array(&mut self, element: impl FnMut(&mut Self) -> Step<()>) -> Step<()> {
+        let list = Container {
+            close: b']',
+            eof: JsonReason::EofList,
+            expected: JsonReason::ExpectedListCommaOrEnd,
+        };
+        self.container(list, element)
     }
 
     /// Reads an object, at its `{`, handing each key to `member`, which
     /// reads the value.
     fn object(&mut self, mut member: impl FnMut(&mut Self, Str<'a>) -> Step<()>) -> Step<()> {
+        let object = Container {
+            close: b'}',
+            eof: JsonReason::EofObject,
+            expected: JsonReason::ExpectedObjectCommaOrEnd,
+        };
+        self.container(object, |reader| {
+            match reader.peek() {
+                Some(b'"') => {}
+                None => return reader.fail(JsonReason::EofValue),
+                Some(_) => return reader.fail(JsonReason::KeyMustBeAString),
+            }
+            let key = reader.string()?;
+            reader.skip_whitespace();
+            match reader.peek() {
+                Some(b':') => reader.at += 1,
+                None => return reader.fail(JsonReason::EofObject),
+                Some(_) => return reader.fail(JsonReason::ExpectedColon),
+            }
+            member(reader, key)
+        })
+    }
+
+    /// Reads an array or an object, at its opening bracket: items read by
+    /// `item`, separated by commas, up to the closing bracket.
+    fn container(
+        &mut self,
+        kind: Container,
+        mut item: impl FnMut(&mut Self) -> Step<()>,
+    ) -> Step<()> {
         self.enter()?;
         self.skip_whitespace();
-        if self.peek() == Some(b'}') {
-            self.at += 1;
-            self.depth -= 1;
-            return Ok(());
-        }
-        let mut first = true;
-        loop {
-            match self.peek() {
-                Some(b'"') => {}
-                None if first => return self.fail(JsonReason::EofObject),
-                None => return self.fail(JsonReason::EofValue),
-                Some(_) => return self.fail(JsonReason::KeyMustBeAString),
-            }
-            first = false;
-            let key = self.string()?;
-            self.skip_whitespace();
-            match self.peek() {
-                Some(b':') => self.at += 1,
-                None => return self.fail(JsonReason::EofObject),
-                Some(_) => return self.fail(JsonReason::ExpectedColon),
-            }
-            member(self, key)?;
-            self.skip_whitespace();
-            match self.peek() {
-                Some(b',') => {
-                    self.at += 1;
-                    self.skip_whitespace();
-                    if self.peek() == Some(b'}') {
-                        return self.fail(JsonReason::TrailingComma);
+        match self.peek() {
+            None => return self.fail(kind.eof),
+            Some(byte) if byte == kind.close => {}
+            Some(_) => loop {
+                item(self)?;
+                self.skip_whitespace();
+                match self.peek() {
+                    Some(b',') => {
+                        self.at += 1;
+                        self.skip_whitespace();
+                        if self.peek() == Some(kind.close) {
+                            return self.fail(JsonReason::TrailingComma);
+                        }
                     }
+                    Some(byte) if byte == kind.close => break,
+                    None => return self.fail(kind.eof),
+                    Some(_) => return self.fail(kind.expected),
                 }
-                Some(b'}') => break,
-                None => return self.fail(JsonReason::EofObject),
-                Some(_) => return self.fail(JsonReason::ExpectedObjectCommaOrEnd),
-            }
+            },
         }
         self.at += 1;
         self.depth -= 1;

@@ -1,7 +1,7 @@
 //! One `validate` call, start to end. DNS sits behind a function argument,
 //! so the whole path runs and is tested without a waPC host.
 
-use crate::json;
+use crate::json::{self, Members};
 use crate::lookup::{Choice, choose_addresses};
 use crate::messages::{PayloadError, Rejection, Warning, object_name, quote, rewrite_summary};
 use crate::pod_spec::pod_spec_path;
@@ -57,8 +57,8 @@ struct Request<'a> {
 
 /// Reads the `validate` payload: the raw settings (absent or `null` for
 /// none) and the request.
-fn read_payload(text: &str) -> Result<(Option<&str>, Request<'_>), PayloadError> {
-    let members = json::members_and_inner(text, "request").ok_or(PayloadError::NotAnObject)?;
+fn read_payload(members: Option<Members<'_>>) -> Result<(Option<&str>, Request<'_>), PayloadError> {
+    let members = members.ok_or(PayloadError::NotAnObject)?;
     let [settings, request] = pick(members.outer, ["settings", "request"])?;
     request.ok_or(PayloadError::Missing("request"))?;
     let request_members = members
@@ -142,19 +142,19 @@ where
     if !may_contain_host_gateway(payload) && !may_inject(payload) {
         return Verdict::Accept;
     }
-    // What serde_json skips unread (RawValue, ignored fields) it does not
-    // check: UTF-8, number range, escapes, nesting depth. One full pass
-    // first, so the policy reads exactly what any JSON reader (policy-server's
-    // diff included) reads, and refuses the rest as unreadable; the API
-    // server never sends such a request.
+    // The payload is read whole, numbers, escapes and depth included, so the
+    // policy reads exactly what any JSON reader (policy-server's diff
+    // included) reads, and refuses the rest as unreadable; the API server
+    // never sends such a request.
     let text = match std::str::from_utf8(payload) {
         Ok(text) => text,
         Err(e) => return Verdict::Reject(Rejection::UnreadableRequest(e.to_string())),
     };
-    if let Err(e) = json::check(text) {
-        return Verdict::Reject(Rejection::UnreadableRequest(quote(&e.to_string())));
-    }
-    let (settings, request) = match read_payload(text) {
+    let members = match json::members_and_inner(text, "request") {
+        Ok(members) => members,
+        Err(e) => return Verdict::Reject(Rejection::UnreadableRequest(quote(&e.to_string()))),
+    };
+    let (settings, request) = match read_payload(members) {
         Ok(payload) => payload,
         Err(e) => return Verdict::Reject(Rejection::UnreadableRequest(e.to_string())),
     };

@@ -63,7 +63,7 @@ impl<'a> HostAliases<'a> {
     /// array of objects (null, a string, entries without `ip`) hold nothing
     /// to rewrite.
     pub fn find(object: &'a str, pod_spec_path: &[&str]) -> Option<Self> {
-        let list = json::path(object, &[pod_spec_path, &["hostAliases"]].concat())?;
+        let list = host_aliases_list(object, pod_spec_path)?;
         let entries: Vec<Entry> = json::elements(list)?
             .into_iter()
             .map(|text| Entry {
@@ -252,11 +252,16 @@ impl<'a> HostAliases<'a> {
     }
 }
 
+/// The raw `hostAliases` of the pod spec at `pod_spec_path`, found in one
+/// pass.
+fn host_aliases_list<'a>(object: &'a str, pod_spec_path: &[&str]) -> Option<&'a str> {
+    json::path(object, &[pod_spec_path, &["hostAliases"]].concat())
+}
+
 /// Every string in the `hostnames` of every `hostAliases` entry under the
 /// pod spec at `pod_spec_path`.
 pub fn hostnames_present(object: &str, pod_spec_path: &[&str]) -> Vec<String> {
-    json::path(object, pod_spec_path)
-        .and_then(|spec| json::field(spec, "hostAliases"))
+    host_aliases_list(object, pod_spec_path)
         .and_then(json::elements)
         .map(|entries| entries.into_iter().flat_map(hostnames).collect())
         .unwrap_or_default()

@@ -784,6 +784,13 @@ pub fn reference_has_host_gateway(object: &Value, path: &[&str]) -> bool {
 /// serde_json's value holds, all the way down.
 pub fn check_json_reading(text: &str) {
     let ours = crate::json::check(text);
+    // The payload is checked by the same read that finds its fields.
+    let read = crate::json::members_and_inner(text, "a");
+    assert_eq!(read.as_ref().err(), ours.as_ref().err(), "{text:?}");
+    assert_eq!(
+        read.is_ok_and(|members| members.is_some()),
+        ours.is_ok() && text.trim_start_matches(WHITESPACE).starts_with('{')
+    );
     let theirs = serde_json::from_str::<Value>(text);
     let value = match (ours, theirs) {
         (Ok(()), Ok(value)) => value,
@@ -813,7 +820,9 @@ pub fn check_json_reading(text: &str) {
                 let last = members.iter().rev().find(|(k, _)| k == key).map(|m| m.1);
                 assert_eq!(crate::json::field(text, key), last, "{key} in {text:?}");
                 assert_eq!(map.get(key), last.map(parse).as_ref(), "{key} in {text:?}");
-                let both = crate::json::members_and_inner(text, key).expect("an object");
+                let both = crate::json::members_and_inner(text, key)
+                    .expect("JSON")
+                    .expect("an object");
                 assert_eq!(both.outer, members);
                 assert_eq!(both.inner, last.and_then(crate::json::members), "{key}");
                 check_json_reading(raw);
