@@ -4,7 +4,8 @@
 use std::net::IpAddr;
 
 use crate::ip_family::IpFamily;
-use crate::messages::{Miss, Shortfall, fit};
+use crate::messages::{Miss, Shortfall};
+use crate::text::fit;
 use crate::settings::Settings;
 
 /// Longest resolver reason kept, in bytes: the resolver's words are short.
@@ -19,8 +20,9 @@ pub enum LookupError {
     Failed(String),
 }
 
-/// Reads the text of a failed host call. The runtime wraps the resolver's
-/// words (`Host error: Callback evaluation failure: failed to lookup address
+/// Reads the text of a failed host call. The SDK and the runtime wrap the
+/// resolver's words (`error invoking host capability net.dns_lookup_host:
+/// Host error: Callback evaluation failure: failed to lookup address
 /// information: Name does not resolve`, then maybe a backtrace); only the
 /// resolver's words mean anything to a person.
 pub fn read_host_error(text: &str) -> LookupError {
@@ -29,6 +31,7 @@ pub fn read_host_error(text: &str) -> LookupError {
         return LookupError::NotGranted;
     }
     for wrapper in [
+        "error invoking host capability net.dns_lookup_host:",
         "Host error:",
         "Callback evaluation failure:",
         "failed to lookup address information:",
@@ -164,16 +167,44 @@ mod tests {
     use super::*;
     use rstest::rstest;
 
-    use crate::testing::{Answer, ScriptedDns};
+    /// A DNS answering from a table, addresses or the resolver's words in
+    /// the runtime's wrappers, recording the names asked.
+    struct Table {
+        entries: Vec<(&'static str, Result<Vec<String>, String>)>,
+        asked: Vec<String>,
+    }
 
-    /// The DNS fake answering from a table: addresses, or the resolver's words.
-    fn dns_of(entries: &[(&'static str, Result<&[&str], &str>)]) -> ScriptedDns {
-        entries
+    impl Table {
+        fn resolve(&mut self, name: &str) -> Result<Vec<String>, String> {
+            self.asked.push(name.to_string());
+            let failure = |words: &str| {
+                format!(
+                    "error invoking host capability net.dns_lookup_host: Host error: \
+                     Callback evaluation failure: failed to lookup address information: {words}"
+                )
+            };
+            match self.entries.iter().find(|(n, _)| *n == name) {
+                Some((_, Ok(ips))) => Ok(ips.clone()),
+                Some((_, Err(words))) => Err(failure(words)),
+                None => Err(failure("Name does not resolve")),
+            }
+        }
+    }
+
+    fn dns_of(entries: &[(&'static str, Result<&[&str], &str>)]) -> Table {
+        let entries = entries
             .iter()
-            .fold(ScriptedDns::default(), |dns, (name, answer)| match answer {
-                Ok(ips) => dns.with(name, ips),
-                Err(words) => dns.with_answer(name, Answer::Error(words.to_string())),
+            .map(|(name, answer)| {
+                let answer = answer
+                    .map(|ips| ips.iter().map(|s| s.to_string()).collect())
+                    .map_err(str::to_string);
+                (*name, answer)
             })
+            .collect();
+        Table {
+            entries,
+            asked: Vec::new(),
+        }
     }
 
     fn settings(hostnames: &[&str], families: &[IpFamily], fallback: &[&str]) -> Settings {

@@ -5,89 +5,17 @@
 use std::fmt;
 
 use crate::ip_family::IpFamily;
+use crate::settings::SettingsError;
+use crate::text::{excerpt, fit};
 
 /// Longest rejection, in bytes.
 pub const MAX_REJECTION_BYTES: usize = 512;
 /// Longest warning, in bytes. Kubernetes asks for 120 characters where
 /// possible and may truncate a warning over 256.
 pub const MAX_WARNING_BYTES: usize = 256;
-/// Longest excerpt of user input or host output quoted in a message.
-const MAX_QUOTE_BYTES: usize = 80;
 
 /// The host capability the policy uses to look names up.
 pub const DNS_CAPABILITY: &str = "net/v1/dns_lookup_host";
-
-/// Why the settings were refused. Each message names the setting.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SettingsError {
-    /// Not JSON at all.
-    #[error("settings are not valid JSON: {0}")]
-    NotJson(String),
-    /// JSON, but not an object.
-    #[error("settings must be a JSON object")]
-    NotAnObject,
-    /// A key the policy does not know (a typo, most likely).
-    #[error(
-        "unknown setting `{0}`: expected hostnames, ipFamilies, fallbackAddresses or injectHostnames"
-    )]
-    UnknownField(String),
-    /// A setting that must be a list of strings is something else.
-    #[error("`{0}` must be a list of strings")]
-    NotAListOfStrings(&'static str),
-    /// A list setting given as `[]`.
-    #[error("`{0}` must not be empty")]
-    Empty(&'static str),
-    /// A list setting longer than allowed.
-    #[error("`{field}` has {count} entries; at most {max} are allowed")]
-    TooMany {
-        /// The setting.
-        field: &'static str,
-        /// How many entries it has.
-        count: usize,
-        /// How many are allowed.
-        max: usize,
-    },
-    /// A `hostnames` or `injectHostnames` entry that is no DNS name.
-    #[error("`{field}` entry \"{name}\" is not a valid DNS name")]
-    InvalidHostname {
-        /// The setting.
-        field: &'static str,
-        /// The entry, quoted briefly.
-        name: String,
-    },
-    /// Two entries that differ only by case or a trailing dot.
-    #[error(
-        "`{field}` lists \"{name}\" twice (names differing only by case or a trailing dot are the same)"
-    )]
-    RepeatedHostname {
-        /// The setting.
-        field: &'static str,
-        /// The entry, quoted briefly.
-        name: String,
-    },
-    /// An `ipFamilies` entry other than `IPv4` or `IPv6`.
-    #[error("`ipFamilies` entry \"{0}\" is not IPv4 or IPv6")]
-    UnknownIpFamily(String),
-    /// An `ipFamilies` entry given twice.
-    #[error("`ipFamilies` lists {0} twice")]
-    RepeatedIpFamily(IpFamily),
-    /// A `fallbackAddresses` entry that is no IP address.
-    #[error("`fallbackAddresses` entry \"{0}\" is not a valid IP address")]
-    InvalidFallbackAddress(String),
-    /// A `fallbackAddresses` entry no pod can use to reach the host.
-    #[error(
-        "`fallbackAddresses` entry \"{address}\" is {kind} address, which cannot reach the host from a pod"
-    )]
-    UnusableFallbackAddress {
-        /// The address as written.
-        address: String,
-        /// e.g. `a loopback`.
-        kind: &'static str,
-    },
-    /// A `fallbackAddresses` entry given twice.
-    #[error("`fallbackAddresses` lists {0} twice")]
-    RepeatedFallbackAddress(String),
-}
 
 /// A name that gave no address of the wanted families.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,102 +113,6 @@ impl Shortfall {
     }
 }
 
-/// Why a text is not JSON, and where: serde_json's words, so the message
-/// reads as any Kubernetes tool's would.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{reason} at line {line} column {column}")]
-pub struct JsonError {
-    /// What is wrong.
-    pub reason: JsonReason,
-    /// The line of the fault, from 1.
-    pub line: usize,
-    /// The byte column of the fault on its line.
-    pub column: usize,
-}
-
-/// What is wrong with a text that is not JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum JsonReason {
-    /// The text ends where a value should be.
-    #[error("EOF while parsing a value")]
-    EofValue,
-    /// The text ends inside an array.
-    #[error("EOF while parsing a list")]
-    EofList,
-    /// The text ends inside an object.
-    #[error("EOF while parsing an object")]
-    EofObject,
-    /// The text ends inside a string.
-    #[error("EOF while parsing a string")]
-    EofString,
-    /// No value starts here.
-    #[error("expected value")]
-    ExpectedValue,
-    /// A misspelt `true`, `false` or `null`.
-    #[error("expected ident")]
-    ExpectedIdent,
-    /// A key without its colon.
-    #[error("expected `:`")]
-    ExpectedColon,
-    /// Array elements not separated by commas.
-    #[error("expected `,` or `]`")]
-    ExpectedListCommaOrEnd,
-    /// Object members not separated by commas.
-    #[error("expected `,` or `}}`")]
-    ExpectedObjectCommaOrEnd,
-    /// An object key that is not a string.
-    #[error("key must be a string")]
-    KeyMustBeAString,
-    /// A comma before `]` or `}`.
-    #[error("trailing comma")]
-    TrailingComma,
-    /// More text after the value.
-    #[error("trailing characters")]
-    TrailingCharacters,
-    /// A number not written as JSON writes numbers.
-    #[error("invalid number")]
-    InvalidNumber,
-    /// A number too large for a 64-bit float.
-    #[error("number out of range")]
-    NumberOutOfRange,
-    /// A backslash escape JSON does not have.
-    #[error("invalid escape")]
-    InvalidEscape,
-    /// A raw control character in a string.
-    #[error("control character (\\u0000-\\u001F) found while parsing a string")]
-    ControlCharacter,
-    /// A `\u` escape of half a surrogate pair, in the wrong place.
-    #[error("lone leading surrogate in hex escape")]
-    LoneSurrogate,
-    /// A leading surrogate escape with no escape after it.
-    #[error("unexpected end of hex escape")]
-    UnexpectedEndOfHexEscape,
-    /// Arrays and objects nested too deep.
-    #[error("recursion limit exceeded")]
-    RecursionLimitExceeded,
-}
-
-/// Why a `validate` payload, JSON itself, is not a request the policy can
-/// read. The API server never sends one.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PayloadError {
-    /// The payload is not an object.
-    #[error("the payload is not a JSON object")]
-    NotAnObject,
-    /// A field that must be there is not.
-    #[error("`{0}` is missing")]
-    Missing(&'static str),
-    /// A field that must be an object is something else.
-    #[error("`{0}` is not an object")]
-    FieldNotAnObject(&'static str),
-    /// A field that must be a string is something else.
-    #[error("`{0}` is not a string")]
-    NotAString(&'static str),
-    /// A field given twice.
-    #[error("`{0}` is given twice")]
-    Repeated(&'static str),
-}
-
 /// Why the host's answer to a DNS lookup could not be read.
 pub const UNREADABLE_DNS_ANSWER: &str = "the host's answer is not a list of addresses";
 
@@ -322,7 +154,7 @@ impl fmt::Display for Rejection {
             _ => 0,
         };
         f.write_str(&fit(
-            &shortest_fitting(names, MAX_REJECTION_BYTES, render),
+            &longest_fitting(names, MAX_REJECTION_BYTES, render),
             MAX_REJECTION_BYTES,
         ))
     }
@@ -357,7 +189,7 @@ impl fmt::Display for Warning {
                 addresses,
             } => (shortfall, addresses),
             Warning::NotInjected { names, shortfall } => {
-                let text = shortest_fitting(shortfall.names(), MAX_WARNING_BYTES, |listed| {
+                let text = longest_fitting(shortfall.names(), MAX_WARNING_BYTES, |listed| {
                     format!(
                         "host-gateway: {} not added: {}",
                         counted(names, names.len()),
@@ -379,7 +211,7 @@ impl fmt::Display for Warning {
         while shown > 1 && render_with(shortfall.names(), shown).len() > MAX_WARNING_BYTES {
             shown -= 1;
         }
-        let text = shortest_fitting(shortfall.names(), MAX_WARNING_BYTES, |listed| {
+        let text = longest_fitting(shortfall.names(), MAX_WARNING_BYTES, |listed| {
             render_with(listed, shown)
         });
         f.write_str(&fit(&text, MAX_WARNING_BYTES))
@@ -401,37 +233,14 @@ fn counted(items: &[String], shown: usize) -> String {
     text
 }
 
-/// `render(listed)` for the largest `listed <= names` that fits in `max`
-/// bytes, or `render(0)`.
-fn shortest_fitting(names: usize, max: usize, render: impl Fn(usize) -> String) -> String {
+/// The longest text that fits in `max` bytes: `render(listed)` for the
+/// largest `listed <= names` that does, or `render(0)`.
+fn longest_fitting(names: usize, max: usize, render: impl Fn(usize) -> String) -> String {
     (1..=names)
         .rev()
         .map(&render)
         .find(|text| text.len() <= max)
         .unwrap_or_else(|| render(0))
-}
-
-/// `text` in at most `max` bytes: whole when it fits, else cut after the
-/// last whole word that fits and marked with `...`.
-pub fn fit(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_string();
-    }
-    let room = max.saturating_sub(3);
-    let mut cut = room;
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    // Never half a word: back up to the last space, if there is one.
-    if let Some(space) = text[..cut].rfind(' ') {
-        cut = space;
-    }
-    format!("{}...", text[..cut].trim_end())
-}
-
-/// The first line of `text`, trimmed, at most [`MAX_QUOTE_BYTES`].
-pub fn quote(text: &str) -> String {
-    fit(text.lines().next().unwrap_or("").trim(), MAX_QUOTE_BYTES)
 }
 
 /// The log line of one rewrite, e.g.
@@ -445,7 +254,7 @@ pub fn rewrite_summary(
 ) -> String {
     let namespace = match namespace {
         "" => String::new(),
-        namespace => format!("[{}] ", quote(namespace)),
+        namespace => format!("[{}] ", excerpt(namespace)),
     };
     // Consecutive addresses from one source share it.
     let mut groups: Vec<(Vec<&str>, &str)> = Vec::new();
@@ -461,7 +270,7 @@ pub fn rewrite_summary(
         .collect();
     format!(
         "{namespace}{}/{name}: host-gateway -> {}",
-        quote(kind),
+        excerpt(kind),
         sources.join(", ")
     )
 }
@@ -470,9 +279,9 @@ pub fn rewrite_summary(
 /// `generateName`, or `(unnamed)`.
 pub fn object_name(name: &str, generate_name: Option<&str>) -> String {
     match (name, generate_name) {
-        ("", Some(prefix)) => format!("{}*", quote(prefix)),
+        ("", Some(prefix)) => format!("{}*", excerpt(prefix)),
         ("", None) => "(unnamed)".to_string(),
-        (name, _) => quote(name),
+        (name, _) => excerpt(name),
     }
 }
 
@@ -493,36 +302,6 @@ mod tests {
             families: vec![IpFamily::IPv4],
             misses,
         }
-    }
-
-    #[rstest]
-    #[case::short("Name does not resolve", "Name does not resolve")]
-    #[case::first_line_only("failed\nstack backtrace:\n  0: foo", "failed")]
-    #[case::trimmed("  spaced  ", "spaced")]
-    #[case::empty("", "")]
-    fn quote_keeps_the_first_line(#[case] input: &str, #[case] expected: &str) {
-        assert_eq!(quote(input), expected);
-    }
-
-    #[rstest]
-    #[case::fits("one two", 7, "one two")]
-    #[case::cut_between_words("one two three", 12, "one two...")]
-    #[case::one_long_word("abcdefghij", 8, "abcde...")]
-    #[case::multibyte_boundary("ééééé", 8, "éé...")]
-    fn fit_cuts_whole_words_within_bytes(
-        #[case] text: &str,
-        #[case] max: usize,
-        #[case] expected: &str,
-    ) {
-        assert_eq!(fit(text, max), expected);
-        assert!(fit(text, max).len() <= max);
-    }
-
-    #[test]
-    fn quote_bounds_bytes_not_characters() {
-        let quoted = quote(&"é".repeat(500));
-        assert!(quoted.len() <= MAX_QUOTE_BYTES, "{}", quoted.len());
-        assert!(quoted.ends_with("..."));
     }
 
     #[test]

@@ -1,14 +1,21 @@
 //! One `validate` call, start to end. DNS sits behind a function argument,
 //! so the whole path runs and is tested without a waPC host.
 
-use crate::json::{self, Members};
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+use serde::Deserialize;
+use serde_json::error::Category;
+use serde_json::value::RawValue;
+
+use crate::json;
 use crate::lookup::{Choice, choose_addresses};
-use crate::messages::{PayloadError, Rejection, Warning, object_name, quote, rewrite_summary};
+use crate::messages::{Rejection, Warning, object_name, rewrite_summary};
+use crate::text::excerpt;
 use crate::pod_spec::pod_spec_path;
-use crate::rewrite::{
-    HostAliases, hostnames_present, may_contain_host_gateway, with_host_gateway_entry,
-};
-use crate::settings::{Settings, same_name};
+use crate::prefilter::may_contain_any;
+use crate::rewrite::{HOST_GATEWAY, HostAliases, hostnames_present, with_host_gateway_entry};
+use crate::settings::{Settings, comparable_name};
 
 /// What the policy answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,77 +51,125 @@ pub const INJECT_ANNOTATION: &str = "host-gateway.kubewarden.io/inject";
 /// read even when they hold no `host-gateway`.
 const INJECT_SETTING: &str = "injectHostnames";
 
+/// Why a `validate` payload, JSON itself, is not a request the policy can
+/// read. The API server never sends one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    /// The payload is not an object.
+    #[error("the payload is not a JSON object")]
+    NotAnObject,
+    /// A field that must be there is not.
+    #[error("`{0}` is missing")]
+    Missing(&'static str),
+    /// A field that must be an object is something else.
+    #[error("`{0}` is not an object")]
+    FieldNotAnObject(&'static str),
+    /// A field that must be a string is something else.
+    #[error("`{0}` is not a string")]
+    NotAString(&'static str),
+    /// JSON that serde_json refuses to read as the payload (a repeated
+    /// field, say), in its words.
+    #[error("{0}")]
+    Unreadable(String),
+}
+
+impl PayloadError {
+    fn unreadable(error: serde_json::Error) -> Self {
+        PayloadError::Unreadable(excerpt(&error.to_string()))
+    }
+}
+
+/// The `validate` payload, read with serde_json: the settings and the
+/// request as raw text, borrowed.
+#[derive(Deserialize)]
+struct Payload<'a> {
+    #[serde(borrow, default)]
+    settings: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    request: Option<&'a RawValue>,
+}
+
+/// The AdmissionRequest fields the policy reads, as raw text: their types
+/// are checked below, in the policy's words.
+#[derive(Deserialize)]
+struct RequestFields<'a> {
+    #[serde(borrow, default)]
+    kind: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    operation: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    name: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    namespace: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    object: Option<&'a RawValue>,
+}
+
+/// The `group` and `kind` of `request.kind`.
+#[derive(Deserialize)]
+struct KindFields<'a> {
+    #[serde(borrow, default)]
+    group: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    kind: Option<&'a RawValue>,
+}
+
 /// The parts of an AdmissionRequest the policy reads, borrowed from the
 /// payload. Absent fields read as empty, as Kubernetes leaves them out.
 struct Request<'a> {
-    group: String,
-    kind: String,
-    operation: String,
-    name: String,
-    namespace: String,
+    group: Cow<'a, str>,
+    kind: Cow<'a, str>,
+    operation: Cow<'a, str>,
+    name: Cow<'a, str>,
+    namespace: Cow<'a, str>,
     object: Option<&'a str>,
 }
 
 /// Reads the `validate` payload: the raw settings (absent or `null` for
 /// none) and the request.
-fn read_payload(members: Option<Members<'_>>) -> Result<(Option<&str>, Request<'_>), PayloadError> {
-    let members = members.ok_or(PayloadError::NotAnObject)?;
-    let [settings, request] = pick(members.outer, ["settings", "request"])?;
-    request.ok_or(PayloadError::Missing("request"))?;
-    let request_members = members
-        .inner
-        .ok_or(PayloadError::FieldNotAnObject("request"))?;
-    let [kind, operation, name, namespace, object] = pick(
-        request_members,
-        [
-            "request.kind",
-            "request.operation",
-            "request.name",
-            "request.namespace",
-            "request.object",
-        ],
-    )?;
-    let [group, kind] = match kind {
-        Some(kind) => pick(
-            json::members(kind).ok_or(PayloadError::FieldNotAnObject("request.kind"))?,
-            ["request.kind.group", "request.kind.kind"],
-        )?,
-        None => [None, None],
+fn read_payload(text: &str) -> Result<(Option<&str>, Request<'_>), PayloadError> {
+    let payload: Payload = serde_json::from_str(text).map_err(|e| {
+        // JSON of another shape than an object.
+        if e.classify() == Category::Data && !text.trim_start().starts_with('{') {
+            PayloadError::NotAnObject
+        } else {
+            PayloadError::unreadable(e)
+        }
+    })?;
+    let request = payload.request.ok_or(PayloadError::Missing("request"))?;
+    if !request.get().starts_with('{') {
+        return Err(PayloadError::FieldNotAnObject("request"));
+    }
+    let fields: RequestFields =
+        serde_json::from_str(request.get()).map_err(PayloadError::unreadable)?;
+    let kind = match fields.kind {
+        Some(kind) if kind.get().starts_with('{') => {
+            serde_json::from_str(kind.get()).map_err(PayloadError::unreadable)?
+        }
+        Some(_) => return Err(PayloadError::FieldNotAnObject("request.kind")),
+        None => KindFields {
+            group: None,
+            kind: None,
+        },
     };
-    let text_of = |raw: Option<&str>, field| match raw {
-        None => Ok(String::new()),
-        Some(raw) => json::string(raw).ok_or(PayloadError::NotAString(field)),
-    };
-    let request = Request {
-        group: text_of(group, "request.kind.group")?,
-        kind: text_of(kind, "request.kind.kind")?,
-        operation: text_of(operation, "request.operation")?,
-        name: text_of(name, "request.name")?,
-        namespace: text_of(namespace, "request.namespace")?,
-        object: object.filter(|raw| *raw != "null"),
-    };
-    Ok((settings.filter(|raw| *raw != "null"), request))
-}
-
-/// The raw values of the members named by the last part of each of
-/// `fields`, each given at most once.
-fn pick<'a, const N: usize>(
-    members: Vec<(String, &'a str)>,
-    fields: [&'static str; N],
-) -> Result<[Option<&'a str>; N], PayloadError> {
-    let mut found = [None; N];
-    for (key, value) in members {
-        let wanted = fields
-            .iter()
-            .position(|field| field.rsplit('.').next() == Some(key.as_str()));
-        if let Some(i) = wanted {
-            if found[i].is_some() {
-                return Err(PayloadError::Repeated(fields[i]));
-            }
-            found[i] = Some(value);
+    fn text_of<'a>(
+        raw: Option<&'a RawValue>,
+        field: &'static str,
+    ) -> Result<Cow<'a, str>, PayloadError> {
+        match raw {
+            None => Ok(Cow::Borrowed("")),
+            Some(raw) => json::string(raw.get()).ok_or(PayloadError::NotAString(field)),
         }
     }
-    Ok(found)
+    let request = Request {
+        group: text_of(kind.group, "request.kind.group")?,
+        kind: text_of(kind.kind, "request.kind.kind")?,
+        operation: text_of(fields.operation, "request.operation")?,
+        name: text_of(fields.name, "request.name")?,
+        namespace: text_of(fields.namespace, "request.namespace")?,
+        object: fields.object.map(RawValue::get),
+    };
+    Ok((payload.settings.map(RawValue::get), request))
 }
 
 /// Evaluates a `validate` payload (`{"settings": ..., "request": ...}`).
@@ -137,9 +192,9 @@ pub fn evaluate<R>(payload: &[u8], resolve: R) -> Verdict
 where
     R: FnMut(&str) -> Result<Vec<String>, String>,
 {
-    // Nearly every request: skip parsing when `host-gateway` cannot occur
-    // and injection is off.
-    if !may_contain_host_gateway(payload) && !may_inject(payload) {
+    // Nearly every request: skip parsing when neither `host-gateway` nor the
+    // setting that turns injection on can occur.
+    if !may_contain_any(payload, &[HOST_GATEWAY, INJECT_SETTING]) {
         return Verdict::Accept;
     }
     // The payload is read whole, numbers, escapes and depth included, so the
@@ -150,15 +205,11 @@ where
         Ok(text) => text,
         Err(e) => return Verdict::Reject(Rejection::UnreadableRequest(e.to_string())),
     };
-    let members = match json::members_and_inner(text, "request") {
-        Ok(members) => members,
-        Err(e) => return Verdict::Reject(Rejection::UnreadableRequest(quote(&e.to_string()))),
-    };
-    let (settings, request) = match read_payload(members) {
+    let (settings, request) = match read_payload(text) {
         Ok(payload) => payload,
         Err(e) => return Verdict::Reject(Rejection::UnreadableRequest(e.to_string())),
     };
-    if !matches!(request.operation.as_str(), "CREATE" | "UPDATE") {
+    if !matches!(request.operation.as_ref(), "CREATE" | "UPDATE") {
         return Verdict::Accept;
     }
     let Some(path) = pod_spec_path(&request.group, &request.kind) else {
@@ -167,7 +218,7 @@ where
     let Some(object) = request.object else {
         return Verdict::Accept;
     };
-    let host_aliases = HostAliases::find(object, path);
+    let host_aliases = HostAliases::with_host_gateway(object, path);
     let is_pod_create =
         request.group.is_empty() && request.kind == "Pod" && request.operation == "CREATE";
     if host_aliases.is_none() && !is_pod_create {
@@ -236,7 +287,7 @@ where
         .flatten();
     let rewritten = match (&injected, &host_aliases) {
         (Some(with_entry), _) => {
-            HostAliases::find(with_entry, path).map(|aliases| aliases.rewrite(&choice.addresses()))
+            HostAliases::with_host_gateway(with_entry, path).map(|aliases| aliases.rewrite(&choice.addresses()))
         }
         (None, Some(aliases)) => Some(aliases.rewrite(&choice.addresses())),
         (None, None) => None,
@@ -266,17 +317,6 @@ where
     })
 }
 
-/// Whether the settings may turn injection on. policy-server writes the
-/// payload as `{"request":…,"settings":…}` with serde_json (policy-evaluator
-/// `runtimes/wapc/runtime.rs`), so the settings are the tail after the last
-/// `"settings"` key, and their keys are never escaped: a short look from the
-/// end instead of a second pass over every request. Settings cannot hold
-/// that word (their values are names, families and addresses).
-fn may_inject(payload: &[u8]) -> bool {
-    memchr::memmem::rfind(payload, br#""settings""#)
-        .is_some_and(|at| memchr::memmem::find(&payload[at..], INJECT_SETTING.as_bytes()).is_some())
-}
-
 /// Whether the Pod's annotation keeps injection out.
 fn opted_out(object: &str) -> bool {
     json::path(object, &["metadata", "annotations", INJECT_ANNOTATION])
@@ -289,15 +329,13 @@ fn names_to_inject(object: &str, path: &[&str], inject: &[String]) -> Vec<String
     if inject.is_empty() {
         return Vec::new();
     }
-    let present = hostnames_present(object, path);
+    let present: HashSet<String> = hostnames_present(object, path)
+        .iter()
+        .map(|name| comparable_name(name))
+        .collect();
     inject
         .iter()
-        .filter(|name| !present.iter().any(|p| same_name(p, name)))
+        .filter(|name| !present.contains(&comparable_name(name)))
         .cloned()
         .collect()
 }
-
-#[cfg(test)]
-mod proptests;
-#[cfg(test)]
-mod tests;

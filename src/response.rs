@@ -1,82 +1,76 @@
-//! The answers sent back over waPC, in the wire format of the SDK's
-//! `ValidationResponse` and `SettingsValidationResponse`, written by hand:
-//! only strings are serialised, so no JSON value serialiser (and its float
-//! formatting) lands in the module. The tests decode them with the SDK's
-//! own types.
+//! The answers sent back over waPC, with the SDK's own response types.
+//! One exception: a mutation goes out in a struct of the same wire format
+//! whose `mutated_object` is a `RawValue`, the text the rewrite made. The
+//! SDK's `ValidationResponse` holds it as a `serde_json::Value`, and the
+//! round trip through `Value` would rewrite what the policy must leave
+//! alone: `1.50` becomes `1.5`, and a float may come back a different
+//! number than policy-server reads, so its diff would patch it.
 
-use crate::messages::SettingsError;
+use kubewarden_policy_sdk::response::ValidationResponse;
+use kubewarden_policy_sdk::settings::SettingsValidationResponse;
+use serde::Serialize;
+use serde_json::value::RawValue;
+
 use crate::policy::Verdict;
+use crate::settings::SettingsError;
 
-/// What `kubewarden_policy_sdk::accept_request` sends, as a constant: the
-/// common answer costs no serialisation.
-const ACCEPT: &[u8] =
-    br#"{"accepted":true,"message":null,"code":null,"mutated_object":null,"audit_annotations":null,"warnings":null}"#;
+/// The SDK's `ValidationResponse`, with the mutated object as raw text.
+#[derive(Serialize)]
+struct MutationResponse<'a> {
+    accepted: bool,
+    message: Option<String>,
+    code: Option<u16>,
+    mutated_object: &'a RawValue,
+    audit_annotations: Option<()>,
+    warnings: Option<Vec<String>>,
+}
 
-/// Encodes a verdict. A mutated object is written as the text the rewrite
-/// made, never parsed and re-serialised.
-pub fn encode(verdict: &Verdict) -> Vec<u8> {
-    match verdict {
-        Verdict::Accept => ACCEPT.to_vec(),
+/// Encodes a verdict.
+pub fn encode(verdict: Verdict) -> Vec<u8> {
+    let warnings_of = |warnings: Vec<crate::messages::Warning>| {
+        (!warnings.is_empty()).then(|| warnings.iter().map(ToString::to_string).collect())
+    };
+    let sdk_response = |accepted, message, warnings| ValidationResponse {
+        accepted,
+        message,
+        code: None,
+        mutated_object: None,
+        audit_annotations: None,
+        warnings,
+    };
+    let bytes = match verdict {
+        Verdict::Accept => serde_json::to_vec(&sdk_response(true, None, None)),
         Verdict::Reject(rejection) => {
-            let mut out = br#"{"accepted":false,"message":"#.to_vec();
-            push_string(&mut out, &rejection.to_string());
-            out.extend_from_slice(
-                br#","code":null,"mutated_object":null,"audit_annotations":null,"warnings":null}"#,
-            );
-            out
+            serde_json::to_vec(&sdk_response(false, Some(rejection.to_string()), None))
         }
         Verdict::Warn(warnings) => {
-            let mut out = br#"{"accepted":true,"message":null,"code":null,"mutated_object":null,"audit_annotations":null,"warnings":"#.to_vec();
-            push_warnings(&mut out, warnings);
-            out.push(b'}');
-            out
+            serde_json::to_vec(&sdk_response(true, None, warnings_of(warnings)))
         }
-        Verdict::Mutate(mutation) => {
-            let mut out = Vec::with_capacity(mutation.object.len() + 256);
-            out.extend_from_slice(
-                br#"{"accepted":true,"message":null,"code":null,"mutated_object":"#,
-            );
-            out.extend_from_slice(mutation.object.as_bytes());
-            out.extend_from_slice(br#","audit_annotations":null,"warnings":"#);
-            push_warnings(&mut out, &mutation.warnings);
-            out.push(b'}');
-            out
-        }
-    }
+        Verdict::Mutate(mutation) => match serde_json::from_str(&mutation.object) {
+            Ok(object) => serde_json::to_vec(&MutationResponse {
+                accepted: true,
+                message: None,
+                code: None,
+                mutated_object: object,
+                audit_annotations: None,
+                warnings: warnings_of(mutation.warnings),
+            }),
+            // The rewrite splices serde_json's own text into JSON text, so
+            // this does not happen; if it did, the object goes unchanged.
+            Err(_) => serde_json::to_vec(&sdk_response(true, None, None)),
+        },
+    };
+    // Serialising strings, booleans and raw JSON cannot fail.
+    bytes.unwrap_or_default()
 }
 
-/// Encodes the answer to `validate_settings`.
-pub fn encode_settings_validation<T>(result: &Result<T, SettingsError>) -> Vec<u8> {
-    match result {
-        Ok(_) => br#"{"valid":true,"message":null}"#.to_vec(),
-        Err(error) => {
-            let mut out = br#"{"valid":false,"message":"#.to_vec();
-            push_string(&mut out, &error.to_string());
-            out.push(b'}');
-            out
-        }
-    }
-}
-
-/// Appends the warnings as a JSON list, or `null` when there are none.
-fn push_warnings(out: &mut Vec<u8>, warnings: &[crate::messages::Warning]) {
-    if warnings.is_empty() {
-        out.extend_from_slice(b"null");
-        return;
-    }
-    out.push(b'[');
-    for (i, warning) in warnings.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        push_string(out, &warning.to_string());
-    }
-    out.push(b']');
-}
-
-/// Appends `text` as a JSON string.
-fn push_string(out: &mut Vec<u8>, text: &str) {
-    out.extend_from_slice(crate::json::quoted(text).as_bytes());
+/// Encodes the answer to `validate_settings`: valid without an error.
+pub fn encode_settings_validation(error: Option<SettingsError>) -> Vec<u8> {
+    serde_json::to_vec(&SettingsValidationResponse {
+        valid: error.is_none(),
+        message: error.map(|e| e.to_string()),
+    })
+    .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -85,8 +79,6 @@ mod tests {
     use crate::ip_family::IpFamily;
     use crate::messages::{Rejection, Shortfall, Warning};
     use crate::policy::Mutation;
-    use kubewarden_policy_sdk::response::ValidationResponse;
-    use kubewarden_policy_sdk::settings::SettingsValidationResponse;
     use serde_json::json;
 
     fn decode(bytes: &[u8]) -> ValidationResponse {
@@ -96,13 +88,13 @@ mod tests {
     #[test]
     fn accept_matches_the_sdk() {
         let sdk = kubewarden_policy_sdk::accept_request().unwrap();
-        assert_eq!(encode(&Verdict::Accept), sdk);
+        assert_eq!(encode(Verdict::Accept), sdk);
     }
 
     #[test]
     fn reject_carries_the_message_only() {
         let rejection = Rejection::UnreadableRequest("EOF".into());
-        let response = decode(&encode(&Verdict::Reject(rejection.clone())));
+        let response = decode(&encode(Verdict::Reject(rejection.clone())));
         assert!(!response.accepted);
         assert_eq!(response.message, Some(rejection.to_string()));
         assert!(response.mutated_object.is_none());
@@ -123,7 +115,7 @@ mod tests {
             }],
             summary: String::new(),
         });
-        let bytes = encode(&verdict);
+        let bytes = encode(verdict);
         let text = std::str::from_utf8(&bytes).unwrap();
         assert!(text.contains(object));
         let response = decode(&bytes);
@@ -142,19 +134,19 @@ mod tests {
             warnings: vec![],
             summary: String::new(),
         });
-        assert!(decode(&encode(&verdict)).warnings.is_none());
+        assert!(decode(&encode(verdict)).warnings.is_none());
     }
 
     #[test]
     fn settings_validation_answers() {
-        let ok: Result<(), SettingsError> = Ok(());
         assert_eq!(
-            encode_settings_validation(&ok),
+            encode_settings_validation(None),
             br#"{"valid":true,"message":null}"#
         );
-        let err: Result<(), _> = Err(SettingsError::Empty("hostnames"));
-        let answer: SettingsValidationResponse =
-            serde_json::from_slice(&encode_settings_validation(&err)).unwrap();
+        let answer: SettingsValidationResponse = serde_json::from_slice(
+            &encode_settings_validation(Some(SettingsError::Empty("hostnames"))),
+        )
+        .unwrap();
         assert!(!answer.valid);
         assert_eq!(
             answer.message.as_deref(),

@@ -3,10 +3,14 @@
 
 use std::net::IpAddr;
 
-use crate::json;
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use serde_json::value::RawValue;
 
 use crate::ip_family::IpFamily;
-use crate::messages::{SettingsError, quote};
+use crate::json;
+use crate::text::excerpt;
 
 /// The name Docker Desktop, OrbStack and Rancher Desktop give the host.
 pub const DEFAULT_HOSTNAME: &str = "host.docker.internal";
@@ -15,6 +19,78 @@ pub const DEFAULT_HOSTNAME: &str = "host.docker.internal";
 pub const MAX_HOSTNAMES: usize = 16;
 /// Most fallback addresses: each becomes one hostAliases entry.
 pub const MAX_FALLBACK_ADDRESSES: usize = 16;
+
+/// Why the settings were refused. Each message names the setting.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    /// Not JSON at all.
+    #[error("settings are not valid JSON: {0}")]
+    NotJson(String),
+    /// JSON, but not an object.
+    #[error("settings must be a JSON object")]
+    NotAnObject,
+    /// A key the policy does not know (a typo, most likely).
+    #[error(
+        "unknown setting `{0}`: expected hostnames, ipFamilies, fallbackAddresses or injectHostnames"
+    )]
+    UnknownField(String),
+    /// A setting that must be a list of strings is something else.
+    #[error("`{0}` must be a list of strings")]
+    NotAListOfStrings(&'static str),
+    /// A list setting given as `[]`.
+    #[error("`{0}` must not be empty")]
+    Empty(&'static str),
+    /// A list setting longer than allowed.
+    #[error("`{field}` has {count} entries; at most {max} are allowed")]
+    TooMany {
+        /// The setting.
+        field: &'static str,
+        /// How many entries it has.
+        count: usize,
+        /// How many are allowed.
+        max: usize,
+    },
+    /// A `hostnames` or `injectHostnames` entry that is no DNS name.
+    #[error("`{field}` entry \"{name}\" is not a valid DNS name")]
+    InvalidHostname {
+        /// The setting.
+        field: &'static str,
+        /// The entry, quoted briefly.
+        name: String,
+    },
+    /// Two entries that differ only by case or a trailing dot.
+    #[error(
+        "`{field}` lists \"{name}\" twice (names differing only by case or a trailing dot are the same)"
+    )]
+    RepeatedHostname {
+        /// The setting.
+        field: &'static str,
+        /// The entry, quoted briefly.
+        name: String,
+    },
+    /// An `ipFamilies` entry other than `IPv4` or `IPv6`.
+    #[error("`ipFamilies` entry \"{0}\" is not IPv4 or IPv6")]
+    UnknownIpFamily(String),
+    /// An `ipFamilies` entry given twice.
+    #[error("`ipFamilies` lists {0} twice")]
+    RepeatedIpFamily(IpFamily),
+    /// A `fallbackAddresses` entry that is no IP address.
+    #[error("`fallbackAddresses` entry \"{0}\" is not a valid IP address")]
+    InvalidFallbackAddress(String),
+    /// A `fallbackAddresses` entry no pod can use to reach the host.
+    #[error(
+        "`fallbackAddresses` entry \"{address}\" is {kind} address, which cannot reach the host from a pod"
+    )]
+    UnusableFallbackAddress {
+        /// The address as written.
+        address: String,
+        /// e.g. `a loopback`.
+        kind: &'static str,
+    },
+    /// A `fallbackAddresses` entry given twice.
+    #[error("`fallbackAddresses` lists {0} twice")]
+    RepeatedFallbackAddress(String),
+}
 
 /// Validated settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,25 +131,31 @@ impl Settings {
     /// assert!(err.to_string().contains("`hostname`"));
     /// ```
     pub fn from_json(json: &[u8]) -> Result<Self, SettingsError> {
-        let text =
-            std::str::from_utf8(json).map_err(|e| SettingsError::NotJson(quote(&e.to_string())))?;
-        json::check(text).map_err(|e| SettingsError::NotJson(quote(&e.to_string())))?;
-        if text.trim() == "null" {
+        let text = std::str::from_utf8(json)
+            .map_err(|e| SettingsError::NotJson(excerpt(&e.to_string())))?;
+        let raw: &RawValue = serde_json::from_str(text)
+            .map_err(|e| SettingsError::NotJson(excerpt(&e.to_string())))?;
+        if raw.get() == "null" {
             return Ok(Settings::default());
         }
-        let members = json::members(text).ok_or(SettingsError::NotAnObject)?;
+        let members = json::members(raw.get()).ok_or(SettingsError::NotAnObject)?;
         // A repeated key counts once, with its last value, as JSON readers
-        // (and so policy-server) take it.
-        let mut fields: Vec<(String, &str)> = Vec::with_capacity(members.len());
+        // (and so policy-server) take it; the order of first appearance
+        // decides which error is reported first.
+        let mut fields: Vec<(Cow<str>, &str)> = Vec::with_capacity(members.len());
+        let mut index: HashMap<Cow<str>, usize> = HashMap::with_capacity(members.len());
         for (key, value) in members {
-            match fields.iter_mut().find(|(k, _)| *k == key) {
-                Some(field) => field.1 = value,
-                None => fields.push((key, value)),
+            match index.get(&key) {
+                Some(&at) => fields[at].1 = value,
+                None => {
+                    index.insert(key.clone(), fields.len());
+                    fields.push((key, value));
+                }
             }
         }
         let mut settings = Settings::default();
         for (field, value) in fields {
-            match field.as_str() {
+            match field.as_ref() {
                 "hostnames" => settings.hostnames = parse_hostnames(value, "hostnames")?,
                 "injectHostnames" => {
                     settings.inject_hostnames = parse_hostnames(value, "injectHostnames")?
@@ -82,7 +164,7 @@ impl Settings {
                 "fallbackAddresses" => {
                     settings.fallback_addresses = parse_fallback_addresses(value)?
                 }
-                _ => return Err(SettingsError::UnknownField(quote(&field))),
+                _ => return Err(SettingsError::UnknownField(excerpt(&field))),
             }
         }
         Ok(settings)
@@ -91,9 +173,7 @@ impl Settings {
 
 /// The raw JSON `value` as a list of strings.
 fn strings(value: &str, field: &'static str) -> Result<Vec<String>, SettingsError> {
-    json::elements(value)
-        .and_then(|items| items.into_iter().map(json::string).collect())
-        .ok_or(SettingsError::NotAListOfStrings(field))
+    serde_json::from_str(value).map_err(|_| SettingsError::NotAListOfStrings(field))
 }
 
 /// A list of DNS names: `hostnames` (not empty) or `injectHostnames`
@@ -107,23 +187,25 @@ fn parse_hostnames(value: &str, field: &'static str) -> Result<Vec<String>, Sett
         if !is_dns_name(name) {
             return Err(SettingsError::InvalidHostname {
                 field,
-                name: quote(name),
+                name: excerpt(name),
             });
         }
-        if names[..i].iter().any(|earlier| same_name(earlier, name)) {
+        if names[..i]
+            .iter()
+            .any(|earlier| comparable_name(earlier) == comparable_name(name))
+        {
             return Err(SettingsError::RepeatedHostname {
                 field,
-                name: quote(name),
+                name: excerpt(name),
             });
         }
     }
     Ok(names)
 }
 
-/// Whether two host names are the same: DNS ignores case and the root dot.
-pub(crate) fn same_name(a: &str, b: &str) -> bool {
-    let bare = |n: &str| n.strip_suffix('.').unwrap_or(n).to_ascii_lowercase();
-    bare(a) == bare(b)
+/// A host name as DNS compares it: without case and the root dot.
+pub(crate) fn comparable_name(name: &str) -> String {
+    name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase()
 }
 
 fn parse_ip_families(value: &str) -> Result<Vec<IpFamily>, SettingsError> {
@@ -133,7 +215,7 @@ fn parse_ip_families(value: &str) -> Result<Vec<IpFamily>, SettingsError> {
     let mut families = Vec::with_capacity(names.len());
     for name in &names {
         let family =
-            IpFamily::from_name(name).ok_or_else(|| SettingsError::UnknownIpFamily(quote(name)))?;
+            IpFamily::from_name(name).ok_or_else(|| SettingsError::UnknownIpFamily(excerpt(name)))?;
         if families.contains(&family) {
             return Err(SettingsError::RepeatedIpFamily(family));
         }
@@ -156,11 +238,11 @@ fn parse_fallback_addresses(value: &str) -> Result<Vec<IpAddr>, SettingsError> {
     for text in &texts {
         let address = text
             .parse::<IpAddr>()
-            .map_err(|_| SettingsError::InvalidFallbackAddress(quote(text)))?
+            .map_err(|_| SettingsError::InvalidFallbackAddress(excerpt(text)))?
             .to_canonical();
         if let Some(kind) = unusable_kind(&address) {
             return Err(SettingsError::UnusableFallbackAddress {
-                address: quote(text),
+                address: excerpt(text),
                 kind,
             });
         }

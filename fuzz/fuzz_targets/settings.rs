@@ -3,7 +3,7 @@
 #![no_main]
 
 use host_gateway_policy::{MAX_REJECTION_BYTES, Settings};
-use host_gateway_policy::testing::{ScriptedDns, check_evaluation};
+use host_gateway_test_support::{ScriptedDns, check_evaluation};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,7 +2,7 @@
 //! model. The first two bytes script the DNS answers; the rest is the payload.
 #![no_main]
 
-use host_gateway_policy::testing::{Answer, ScriptedDns, check_evaluation};
+use host_gateway_test_support::{Answer, ScriptedDns, check_evaluation};
 use libfuzzer_sys::fuzz_target;
 
 const NAMES: [&str; 3] = ["host.docker.internal", "host.k3d.internal", "gateway.local"];

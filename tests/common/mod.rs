@@ -131,7 +131,7 @@ pub fn patched(object: &Value, patch: &Value) -> Value {
     object
 }
 
-pub use host_gateway_policy::testing::{payload, read_fixture as fixture, test_data};
+pub use host_gateway_test_support::{payload, read_fixture as fixture, test_data};
 
 /// Compiles a module once per process; instances come from it cheaply.
 pub fn compile(module: &[u8]) -> WasmtimeEngineProviderPre {
@@ -146,7 +146,7 @@ fn policy_pre() -> &'static WasmtimeEngineProviderPre {
     PRE.get_or_init(|| compile(&std::fs::read(policy_wasm()).expect("policy.wasm is readable")))
 }
 
-pub use host_gateway_policy::testing::{Answer, ScriptedDns};
+pub use host_gateway_test_support::{Answer, ScriptedDns};
 
 pub fn ips(list: &[&str]) -> Answer {
     Answer::Ips(list.iter().map(|s| s.to_string()).collect())
@@ -301,7 +301,7 @@ pub fn table_resolver(dns: &[(&str, Answer)]) -> Resolver {
         .fold(ScriptedDns::default(), |dns, (name, answer)| {
             dns.with_answer(name, answer.clone())
         });
-    Box::new(move |name| dns.answer(name))
+    Box::new(move |name| dns.runtime_answer(name))
 }
 
 /// The machine's resolver (getaddrinfo: /etc/hosts, then DNS), as

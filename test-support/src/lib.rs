@@ -1,7 +1,8 @@
-//! Test support shared by the unit tests, the property tests and the fuzz
-//! targets: the fixtures and a reference model of the specification written
-//! over `serde_json::Value`, so the byte-splicing implementation is checked
-//! against independent code.
+//! Test support shared by the integration and property tests, the bench,
+//! `examples/run.rs` and the fuzz targets: the fixtures, a scripted DNS, and
+//! a reference model of the specification written over `serde_json::Value`,
+//! so the text-splicing implementation is checked against independent code.
+//! It uses only the policy's public API.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -9,11 +10,10 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::ip_family::IpFamily;
-use crate::messages::{MAX_REJECTION_BYTES, MAX_WARNING_BYTES, Rejection};
-use crate::policy::{INJECT_ANNOTATION, Mutation, Verdict, evaluate};
-use crate::rewrite::HOST_GATEWAY;
-use crate::settings::Settings;
+use host_gateway_policy::{
+    HOST_GATEWAY, INJECT_ANNOTATION, IpFamily, MAX_REJECTION_BYTES, MAX_WARNING_BYTES, Mutation,
+    Rejection, Settings, Verdict, evaluate,
+};
 
 /// Each kind the policy must handle and its pod spec path, written here
 /// apart from `pod_spec::HANDLED_KINDS`, from the Kubernetes API reference.
@@ -44,7 +44,7 @@ pub fn reference_path(group: &str, kind: &str) -> Option<&'static [&'static str]
 /// The fixture file `name` in `test_data/`.
 pub fn test_data(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("test_data")
+        .join("../test_data")
         .join(name)
 }
 
@@ -209,13 +209,24 @@ pub enum Answer {
 
 /// How policy-server v1.35 words a failed lookup (measured): the
 /// resolver's words behind two wrappers.
-pub fn lookup_failure(words: &str) -> String {
+pub fn runtime_failure(words: &str) -> String {
     format!("Callback evaluation failure: failed to lookup address information: {words}")
 }
 
 /// How policy-server v1.35 words a capability it did not grant.
-pub const NOT_GRANTED: &str = "Policy has not been granted access to the \
+pub const RUNTIME_NOT_GRANTED: &str = "Policy has not been granted access to the \
     'net/v1/dns_lookup_host' host capability. The violation has been reported.";
+
+/// The runtime's text of a failed host call as the policy reads it from the
+/// SDK's `lookup_host`: behind wapc-guest's and the SDK's wrappers.
+pub fn through_the_sdk(runtime_text: &str) -> String {
+    format!("error invoking host capability net.dns_lookup_host: Host error: {runtime_text}")
+}
+
+/// A failed lookup as the policy reads it.
+pub fn lookup_failure(words: &str) -> String {
+    through_the_sdk(&runtime_failure(words))
+}
 
 /// The one DNS fake of the tests, the bench and the fuzz targets: answers
 /// by name, in the runtime's own words, recording the names asked. A name
@@ -251,14 +262,22 @@ impl ScriptedDns {
         )
     }
 
-    /// The answer for `name`, an error as the host's text; not recorded.
-    pub fn answer(&self, name: &str) -> Result<Vec<String>, String> {
+    /// The answer for `name` as the runtime gives it to a waPC guest, an
+    /// error as the runtime's text; not recorded.
+    pub fn runtime_answer(&self, name: &str) -> Result<Vec<String>, String> {
         match self.answers.iter().rev().find(|(n, _)| n == name) {
             Some((_, Answer::Ips(ips))) => Ok(ips.clone()),
-            Some((_, Answer::Error(words))) => Err(lookup_failure(words)),
-            Some((_, Answer::NotGranted)) => Err(NOT_GRANTED.to_string()),
-            None => Err(lookup_failure("Name does not resolve")),
+            Some((_, Answer::Error(words))) => Err(runtime_failure(words)),
+            Some((_, Answer::NotGranted)) => Err(RUNTIME_NOT_GRANTED.to_string()),
+            None => Err(runtime_failure("Name does not resolve")),
         }
+    }
+
+    /// The answer for `name` as the policy reads it from the SDK; not
+    /// recorded.
+    pub fn answer(&self, name: &str) -> Result<Vec<String>, String> {
+        self.runtime_answer(name)
+            .map_err(|text| through_the_sdk(&text))
     }
 
     /// The answer for `name`, recorded as asked.
@@ -277,7 +296,7 @@ pub fn reference_choice(settings: &Settings, dns: &ScriptedDns) -> (Vec<IpAddr>,
     let refused = settings
         .hostnames
         .iter()
-        .position(|name| dns.answer(name) == Err(NOT_GRANTED.to_string()));
+        .position(|name| dns.runtime_answer(name) == Err(RUNTIME_NOT_GRANTED.to_string()));
     let tried = &settings.hostnames[..refused.unwrap_or(settings.hostnames.len())];
     let answers: Vec<Vec<IpAddr>> = tried
         .iter()
@@ -342,10 +361,8 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
         Verdict::Accept => {}
     }
     let Ok(parsed) = serde_json::from_slice::<Value>(payload) else {
-        assert!(
-            !matches!(verdict, Verdict::Mutate(_)),
-            "mutated a payload that is not JSON"
-        );
+        // Not a payload the runtime can send (it writes the payload from a
+        // `Value`): only the bounds above apply.
         return;
     };
     let request = &parsed["request"];
@@ -365,8 +382,8 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
             );
             return;
         }
-        _ if well_formed(&parsed) && injection_settings(payload, &parsed).is_some() => {
-            if let Some(settings) = injection_settings(payload, &parsed) {
+        _ if well_formed(&parsed) && injection_settings(&parsed).is_some() => {
+            if let Some(settings) = injection_settings(&parsed) {
                 check_injection(request, &verdict, &dns, &settings);
             }
             return;
@@ -417,8 +434,8 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
         };
         let message = verdict_message(&verdict);
         assert!(message.contains("host-gateway"));
-        if asked > 0 && dns.answer(&settings.hostnames[asked - 1]) == Err(NOT_GRANTED.to_string()) {
-            assert_eq!(shortfall, &crate::messages::Shortfall::NotGranted);
+        if asked > 0 && dns.runtime_answer(&settings.hostnames[asked - 1]) == Err(RUNTIME_NOT_GRANTED.to_string()) {
+            assert_eq!(shortfall, &host_gateway_policy::Shortfall::NotGranted);
             assert!(message.contains("spec.namespacedPoliciesCapabilities"));
             return;
         }
@@ -593,15 +610,8 @@ fn reaches_the_host(ip: &IpAddr) -> bool {
     }
 }
 
-/// Valid settings with names to inject, for a Pod CREATE, where the policy
-/// looks for them: after the payload's last `"settings"` (policy-server
-/// writes the settings last).
-fn injection_settings(payload: &[u8], parsed: &Value) -> Option<Settings> {
-    let text = String::from_utf8_lossy(payload);
-    let tail = &text[text.rfind("\"settings\"")?..];
-    if !tail.contains("injectHostnames") {
-        return None;
-    }
+/// Valid settings with names to inject, for a Pod CREATE.
+fn injection_settings(parsed: &Value) -> Option<Settings> {
     let request = &parsed["request"];
     let pod_create = request["kind"]["group"]
         .as_str()
@@ -728,20 +738,56 @@ fn verdict_message(verdict: &Verdict) -> String {
 /// a JSON reader takes the last value, the policy refuses the request (the
 /// API server never repeats one).
 fn repeats_a_key_read(payload: &[u8]) -> bool {
-    let repeats = |text: &str| {
-        crate::json::members(text).is_some_and(|members| {
-            members
-                .iter()
-                .enumerate()
-                .any(|(i, (key, _))| members[..i].iter().any(|(k, _)| k == key))
-        })
-    };
     let Ok(text) = std::str::from_utf8(payload) else {
         return false;
     };
-    let request = crate::json::field(text, "request");
-    let kind = request.and_then(|r| crate::json::field(r, "kind"));
-    repeats(text) || request.is_some_and(repeats) || kind.is_some_and(repeats)
+    let Ok(top) = serde_json::from_str::<KeysOf>(text) else {
+        return false;
+    };
+    let request = top.last("request");
+    let kind = request.and_then(|r| serde_json::from_str::<KeysOf>(r).ok());
+    let kind = kind.as_ref().and_then(|k| k.last("kind"));
+    let repeats = |text: &str| serde_json::from_str::<KeysOf>(text).is_ok_and(|k| k.repeats());
+    top.repeats() || request.is_some_and(repeats) || kind.is_some_and(repeats)
+}
+
+/// An object's keys in order, with each value's raw text (empty for
+/// anything but an object): a reading written here, apart from the policy's.
+struct KeysOf<'a>(Vec<(String, &'a str)>);
+
+impl<'a> KeysOf<'a> {
+    fn repeats(&self) -> bool {
+        let mut seen = std::collections::HashSet::new();
+        !self.0.iter().all(|(key, _)| seen.insert(key))
+    }
+
+    fn last(&self, key: &str) -> Option<&'a str> {
+        self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for KeysOf<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = KeysOf<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let value: &'de serde_json::value::RawValue = map.next_value()?;
+                    keys.push((key, value.get()));
+                }
+                Ok(KeysOf(keys))
+            }
+        }
+        deserializer.deserialize_map(Visit)
+    }
 }
 
 /// Whether the request fields the policy reads have the types Kubernetes
@@ -778,87 +824,4 @@ pub fn reference_has_host_gateway(object: &Value, path: &[&str]) -> bool {
         })
 }
 
-/// Checks the policy's JSON reader (`src/json.rs`) against serde_json on
-/// `text`: the same texts are JSON, a failure says what serde_json says,
-/// and each part read (members, elements, fields, strings) holds what
-/// serde_json's value holds, all the way down.
-pub fn check_json_reading(text: &str) {
-    let ours = crate::json::check(text);
-    // The payload is checked by the same read that finds its fields.
-    let read = crate::json::members_and_inner(text, "a");
-    assert_eq!(read.as_ref().err(), ours.as_ref().err(), "{text:?}");
-    assert_eq!(
-        read.is_ok_and(|members| members.is_some()),
-        ours.is_ok() && text.trim_start_matches(WHITESPACE).starts_with('{')
-    );
-    let theirs = serde_json::from_str::<Value>(text);
-    let value = match (ours, theirs) {
-        (Ok(()), Ok(value)) => value,
-        (Err(ours), Err(theirs)) => {
-            // The same fault, in the same words; where a text has two, the
-            // readers may find them in another order, so only the words.
-            let theirs = theirs.to_string();
-            if !theirs.starts_with(&ours.reason.to_string()) {
-                panic!("json::check says {ours}, serde_json says {theirs}, for {text:?}");
-            }
-            return;
-        }
-        (ours, theirs) => {
-            panic!("json::check says {ours:?}, serde_json says {theirs:?}, for {text:?}")
-        }
-    };
-    let parse = |raw: &str| serde_json::from_str::<Value>(raw).expect("a part of JSON is JSON");
-    assert_eq!(
-        crate::json::path(text, &[]),
-        Some(text.trim_matches(WHITESPACE))
-    );
-    match &value {
-        Value::Object(map) => {
-            let members = crate::json::members(text).expect("an object's members");
-            assert!(crate::json::elements(text).is_none());
-            for (key, raw) in &members {
-                let last = members.iter().rev().find(|(k, _)| k == key).map(|m| m.1);
-                assert_eq!(crate::json::field(text, key), last, "{key} in {text:?}");
-                assert_eq!(map.get(key), last.map(parse).as_ref(), "{key} in {text:?}");
-                let both = crate::json::members_and_inner(text, key)
-                    .expect("JSON")
-                    .expect("an object");
-                assert_eq!(both.outer, members);
-                assert_eq!(both.inner, last.and_then(crate::json::members), "{key}");
-                check_json_reading(raw);
-            }
-            assert_eq!(
-                map.len(),
-                members
-                    .iter()
-                    .map(|(k, _)| k)
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .len()
-            );
-            assert_eq!(crate::json::field(text, "\u{0}absent"), None);
-        }
-        Value::Array(items) => {
-            let elements = crate::json::elements(text).expect("an array's elements");
-            assert!(crate::json::members(text).is_none());
-            assert_eq!(elements.len(), items.len());
-            for (raw, item) in elements.iter().zip(items) {
-                assert_eq!(&parse(raw), item);
-                check_json_reading(raw);
-            }
-        }
-        Value::String(expected) => {
-            assert_eq!(crate::json::string(text).as_ref(), Some(expected));
-            assert!(crate::json::is_string(text, expected));
-            let quoted = crate::json::quoted(expected);
-            assert_eq!(Some(&quoted), serde_json::to_string(expected).ok().as_ref());
-        }
-        _ => {
-            assert_eq!(crate::json::string(text), None);
-            assert_eq!(crate::json::members(text), None);
-            assert_eq!(crate::json::elements(text), None);
-        }
-    }
-}
 
-/// What JSON counts as whitespace.
-const WHITESPACE: &[char] = &[' ', '\t', '\n', '\r'];

@@ -1,12 +1,14 @@
 //! Property tests: generated objects of every kind, with unknown fields and
 //! `hostAliases` of every shape, generated DNS answers and settings, all
-//! checked against the reference model in `crate::testing`.
+//! checked against the reference model of the test support crate.
 
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
-use crate::policy::{Verdict, evaluate};
-use crate::testing::{Answer, REFERENCE_KINDS, ScriptedDns, check_evaluation, reference_path};
+use host_gateway_policy::{INJECT_ANNOTATION, Verdict, evaluate};
+use host_gateway_test_support::{
+    Answer, REFERENCE_KINDS, ScriptedDns, check_evaluation, reference_path,
+};
 
 const NAMES: [&str; 4] = [
     "host.docker.internal",
@@ -211,7 +213,7 @@ fn settings_of_every_shape() -> impl Strategy<Value = Value> {
 
 /// Every request fixture in test_data/.
 fn fixture_names() -> Vec<String> {
-    crate::testing::outcomes().into_keys().collect()
+    host_gateway_test_support::outcomes().into_keys().collect()
 }
 
 /// `text` with some characters of `host-gateway` and of the keys the policy
@@ -285,7 +287,7 @@ proptest! {
 
     #[test]
     fn settings_of_every_shape_follow_the_specification(settings in settings_of_every_shape(), dns in dns()) {
-        let request = crate::testing::read_fixture("pod_host_gateway.json");
+        let request = host_gateway_test_support::read_fixture("pod_host_gateway.json");
         let payload = serde_json::to_vec(&json!({"settings": settings, "request": request})).unwrap();
         check_evaluation(&payload, &dns);
     }
@@ -296,8 +298,8 @@ proptest! {
         edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0..3u8), 1..4),
         dns in dns(),
     ) {
-        let request = crate::testing::read_fixture(&fixture);
-        let mut bytes = crate::testing::payload(&json!({}), &request);
+        let request = host_gateway_test_support::read_fixture(&fixture);
+        let mut bytes = host_gateway_test_support::payload(&json!({}), &request);
         for (at, byte, how) in edits {
             let i = at.index(bytes.len());
             match how {
@@ -419,7 +421,7 @@ proptest! {
             }
         }
         if let Some(value) = opt_out {
-            object["metadata"] = json!({"annotations": {crate::policy::INJECT_ANNOTATION: value}});
+            object["metadata"] = json!({"annotations": {INJECT_ANNOTATION: value}});
         }
         let mut fallback = fallback;
         fallback.dedup();
