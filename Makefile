@@ -4,12 +4,17 @@ SOURCE_FILES := $(shell find src -type f -name '*.rs') Cargo.toml Cargo.lock
 VERSION ?= $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 OCI_REPOSITORY ?= ghcr.io/host-gateway-policy/policies/host-gateway
 
-# rustup adds what rust-toolchain.toml lists on its own, except where
-# RUSTUP_AUTO_INSTALL=0; adding them again is idempotent and takes a second.
+# The pinned Rust of rust-toolchain.toml, with its target and linters.
+# rustup installs it on its own only where RUSTUP_AUTO_INSTALL is not 0;
+# installing it again is idempotent and takes a second. Spelt out rather
+# than a bare `rustup toolchain install`, which older rustups cannot read
+# from the file.
+TOOLCHAIN := $(shell sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)
 .PHONY: toolchain
 toolchain:
 	@if command -v rustup >/dev/null 2>&1; then \
-	  rustup target add wasm32-wasip1 && rustup component add rustfmt clippy; \
+	  rustup toolchain install $(TOOLCHAIN) --profile minimal \
+	    --target wasm32-wasip1 --component rustfmt,clippy; \
 	fi
 
 policy.wasm: $(SOURCE_FILES) | toolchain
@@ -79,8 +84,7 @@ clean:
 FUZZ_SECONDS ?= 60
 .PHONY: fuzz fuzz-corpus
 fuzz-corpus:
-	mkdir -p fuzz/corpus/validate fuzz/corpus/settings fuzz/corpus/json
-	cp test_data/*_*.json fuzz/corpus/json/
+	mkdir -p fuzz/corpus/validate fuzz/corpus/settings
 	for f in test_data/*_*.json; do \
 	  { printf '\000\000{"settings":{},"request":'; cat $$f; printf '}'; } > fuzz/corpus/validate/seed-$$(basename $$f); \
 	  { printf '\000\000{"settings":{"injectHostnames":["host.docker.internal"]},"request":'; cat $$f; printf '}'; } > fuzz/corpus/validate/inject-$$(basename $$f); \
@@ -90,4 +94,3 @@ fuzz-corpus:
 fuzz: fuzz-corpus
 	cargo +nightly fuzz run validate fuzz/corpus/validate -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1
 	cargo +nightly fuzz run settings fuzz/corpus/settings -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1
-	cargo +nightly fuzz run json fuzz/corpus/json -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1

@@ -142,6 +142,39 @@ live() {
   [[ "$output" == *'`fallbackAddresses` entry "127.0.0.1" is a loopback address, which cannot reach the host from a pod'* ]]
 }
 
+@test "default settings on every local platform: the first name that answers gives the address" {
+  for case in \
+    "docker_desktop.yml 192.168.65.254 host.docker.internal" \
+    "orbstack.yml 0.250.250.254 host.docker.internal" \
+    "rancher_desktop.yml 192.168.5.2 host.docker.internal" \
+    "colima.yml 192.168.5.2 host.docker.internal" \
+    "podman_machine.yml 192.168.127.254 host.docker.internal" \
+    "lima.yml 192.168.5.2 host.lima.internal" \
+    "k3d_linux.yml 172.18.0.1 host.k3d.internal" \
+    "minikube_linux.yml 192.168.49.1 host.minikube.internal"; do
+    read -r session address name <<<"$case"
+    # Replay is strict: each lookup must be the session's next one, in the
+    # default order, or kwctl fails.
+    run kwctl run --replay-host-capabilities-interactions "test_data/sessions/$session" \
+      --request-path test_data/deployment_host_gateway.json annotated-policy.wasm
+    [ "$status" -eq 0 ] || { echo "$session: $output"; return 1; }
+    patch=$(jq -er '.patch | @base64d | fromjson | .[0].value' <<<"$(grep '^{"uid"' <<<"$output")")
+    [ "$patch" = "$address" ] || { echo "$session: $patch"; return 1; }
+    # The log line names the name that answered; no warning.
+    [[ "$output" == *"host-gateway -> $address ($name)"* ]] || { echo "$session: $output"; return 1; }
+    [[ "$output" == *'"warnings":null'* ]] || { echo "$session: $output"; return 1; }
+  done
+}
+
+@test "kind on Linux, kind on Podman, microk8s: no name answers, fallbackAddresses does" {
+  for address in 172.18.0.1 10.89.0.1 10.0.1.1; do
+    run query '(.patch | @base64d | fromjson | .[0].value), .warnings[0]' nothing_resolves.yml pod_host_gateway.json "{\"fallbackAddresses\":[\"$address\"]}"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "$address" ]
+    [[ "${lines[1]}" == *"used fallback $address" ]]
+  done
+}
+
 @test "make run's host answers exactly as kwctl run does" {
   for case in \
     "docker_desktop.yml pod_host_gateway.json {}" \

@@ -114,7 +114,7 @@ fn main() {
     let host_only = Policy::from_pre(&compile(&wat::parse_str(HOST_ONLY).unwrap()), &[]);
 
     let pod = typical_pod();
-    let cases: Vec<(String, Vec<u8>)> = vec![
+    let mut cases: Vec<(String, Vec<u8>)> = vec![
         (
             "1. typical Pod, no hostAliases".into(),
             payload(&json!({}), &pod),
@@ -128,6 +128,9 @@ fn main() {
             big_deployment(1024),
         ),
     ];
+    for (i, shape) in common::worst_case_shapes().into_iter().enumerate() {
+        cases.push((format!("{}. {}", i + 4, shape.name), shape.payload));
+    }
     if quick {
         for (name, bytes) in &cases {
             assert!(policy.call("validate", bytes).is_ok(), "{name}");
@@ -138,7 +141,7 @@ fn main() {
 
     println!("Median µs per validate call; ratio = policy / accept-everything (SDK, Rust).");
     println!(
-        "{:<46} {:>8} {:>10} {:>10} {:>10} {:>7}",
+        "{:<56} {:>8} {:>10} {:>10} {:>10} {:>7}",
         "case", "payload", "host-only", "accept-all", "policy", "ratio"
     );
     for (name, bytes) in &cases {
@@ -146,7 +149,7 @@ fn main() {
         let base = time_per_call(&accept_everything, bytes);
         let ours = time_per_call(&policy, bytes);
         println!(
-            "{name:<46} {:>6}KB {:>10.1} {:>10.1} {:>10.1} {:>6.2}x",
+            "{name:<56} {:>6}KB {:>10.1} {:>10.1} {:>10.1} {:>6.2}x",
             bytes.len() / 1024,
             micros(host),
             micros(base),

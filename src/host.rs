@@ -5,8 +5,8 @@ use std::sync::LazyLock;
 
 use kubewarden_policy_sdk::error::Error;
 use kubewarden_policy_sdk::host_capabilities::net;
-use kubewarden_policy_sdk::logging::KubewardenDrain;
-use slog::{Drain, Logger, info, o};
+use serde::Serialize;
+use slog::{Drain, Logger, OwnedKVList, Record, info, o};
 
 use crate::messages::UNREADABLE_DNS_ANSWER;
 
@@ -22,15 +22,51 @@ pub fn lookup_host(name: &str) -> Result<Vec<String>, String> {
     }
 }
 
-/// The SDK's drain, as Kubewarden's own policies log, without the `Fuse`
-/// that `KubewardenDrain::new` adds: a fused drain panics when the host
-/// refuses a log call, and a log line must never fail an admission.
-static LOG: LazyLock<Logger> = LazyLock::new(|| {
-    Logger::root(
-        KubewardenDrain::default().ignore_res(),
-        o!("policy" => "host-gateway"),
-    )
-});
+/// A slog drain that sends each record to policy-server's `tracing/log`
+/// host call in the event format of the SDK's `KubewardenDrain`. Not that
+/// drain itself: it builds every event as a `serde_json::Value` map, with a
+/// serialiser for each slog value type, 24 KB that would take the module
+/// over its 300 KB budget, and `KubewardenDrain::new()` fuses it, so that a
+/// refused log call panics. Only the message is sent: the policy logs no
+/// key-value pairs.
+struct HostDrain;
+
+/// The SDK's log event, as policy-server reads it.
+#[derive(Serialize)]
+struct Event<'a> {
+    level: &'a str,
+    message: String,
+    file: &'a str,
+    line: u32,
+    column: u32,
+}
+
+impl Drain for HostDrain {
+    type Ok = ();
+    type Err = slog::Never;
+
+    fn log(&self, record: &Record, _: &OwnedKVList) -> Result<(), slog::Never> {
+        let event = Event {
+            level: match record.level() {
+                slog::Level::Debug => "debug",
+                slog::Level::Info => "info",
+                slog::Level::Warning => "warning",
+                _ => "error",
+            },
+            message: record.msg().to_string(),
+            file: record.file(),
+            line: record.line(),
+            column: record.column(),
+        };
+        // A log line must never fail an admission: a failure is dropped.
+        if let Ok(bytes) = serde_json::to_vec(&event) {
+            let _ = wapc_guest::host_call("kubewarden", "tracing", "log", &bytes);
+        }
+        Ok(())
+    }
+}
+
+static LOG: LazyLock<Logger> = LazyLock::new(|| Logger::root(HostDrain, o!()));
 
 /// One line for policy-server's log.
 pub fn log_rewrite(summary: &str) {

@@ -3,15 +3,16 @@
 //! so the rewrite can splice new text between bytes it never touched.
 //!
 //! serde_json has no call for "the members of this object, in order, as raw
-//! text" nor for "where does this slice start in its parent"; [`members`],
-//! [`field`] and [`offset_in`] are those two, written as serde visitors and
-//! pointer arithmetic.
+//! text", for "the raw value at this path, in one pass", nor for "where
+//! does this slice start in its parent"; [`members`], [`field`], [`path`]
+//! and [`offset_in`] are those, written as serde visitors and pointer
+//! arithmetic.
 
 use std::borrow::Cow;
 use std::fmt;
 
 use serde::Deserialize;
-use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 /// An object key, borrowed when it holds no escape.
@@ -73,9 +74,76 @@ pub fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
         .flatten()
 }
 
-/// The raw value at `keys` under the object `text`.
+/// The raw value at `keys` under the object `text`, found in one pass: each
+/// level is read only while its parent is (the last of repeated keys, as
+/// serde_json's `Value` keeps it).
 pub fn path<'a>(text: &'a str, keys: &[&str]) -> Option<&'a str> {
-    keys.iter().try_fold(text, |text, key| field(text, key))
+    if keys.is_empty() {
+        return serde_json::from_str::<&RawValue>(text).ok().map(RawValue::get);
+    }
+    serde_json::Deserializer::from_str(text)
+        .deserialize_any(Path(keys))
+        .ok()
+        .flatten()
+}
+
+/// A walk down `keys`: the raw value there, `None` where a level is not an
+/// object or lacks its key.
+struct Path<'k>(&'k [&'k str]);
+
+impl<'de> DeserializeSeed<'de> for Path<'_> {
+    type Value = Option<&'de str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        match self.0 {
+            [] => <&RawValue>::deserialize(deserializer).map(|raw| Some(raw.get())),
+            keys => deserializer.deserialize_any(Path(keys)),
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for Path<'_> {
+    type Value = Option<&'de str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        while let Some(Key(key)) = map.next_key()? {
+            if key == self.0[0] {
+                found = map.next_value_seed(Path(&self.0[1..]))?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+
+    // Any other value holds no key: read past it.
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
 }
 
 /// The raw text of each element of the array `text`; `None` for anything
@@ -142,6 +210,12 @@ mod tests {
         );
         assert_eq!(path(text, &["spec", "template", "x"]), None);
         assert_eq!(path(r#"{"spec":[{"a":1}]}"#, &["spec", "a"]), None);
+        assert_eq!(path(r#"{"spec":{"a":1},"spec":{"a":2}}"#, &["spec", "a"]), Some("2"));
+        assert_eq!(path(r#"{"spec":{"a":1},"spec":3}"#, &["spec", "a"]), None);
+        assert_eq!(path(" [1] ", &[]), Some("[1]"));
+        for shape in ["null", "true", "1", "-1", "1.5", r#""s""#, "[]"] {
+            assert_eq!(path(&format!(r#"{{"spec":{shape}}}"#), &["spec", "a"]), None);
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 mod host;
+mod intent;
 mod ip_family;
 mod json;
 mod lookup;
@@ -21,12 +22,13 @@ mod rewrite;
 mod settings;
 mod text;
 
+pub use intent::{HOSTNAMES_ANNOTATION, parse as parse_hostnames_annotation};
 pub use ip_family::IpFamily;
 pub use messages::{MAX_REJECTION_BYTES, MAX_WARNING_BYTES, Miss, Rejection, Shortfall, Warning};
 pub use pod_spec::{HANDLED_KINDS, HandledKind};
 pub use policy::{INJECT_ANNOTATION, Mutation, PayloadError, Verdict, evaluate};
 pub use rewrite::HOST_GATEWAY;
-pub use settings::{Settings, SettingsError};
+pub use settings::{DEFAULT_HOSTNAMES, Settings, SettingsError};
 
 use kubewarden_policy_sdk::protocol_version_guest;
 use wapc_guest::{CallResult, register_function};

@@ -5,6 +5,7 @@
 use std::fmt;
 
 use crate::ip_family::IpFamily;
+use crate::intent::{AnnotationError, HOSTNAMES_ANNOTATION};
 use crate::settings::SettingsError;
 use crate::text::{excerpt, fit};
 
@@ -127,6 +128,9 @@ pub enum Rejection {
     InvalidSettings(SettingsError),
     /// No address was found, and there is no fallback.
     NoAddress(Shortfall),
+    /// A workload's pod template carries an intent annotation that cannot
+    /// be read: refused where the person who wrote it applies it.
+    BadAnnotation(AnnotationError),
 }
 
 impl fmt::Display for Rejection {
@@ -147,6 +151,10 @@ impl fmt::Display for Rejection {
                 "cannot replace host-gateway in hostAliases: {}; make one of these names \
                  resolvable from the policy server or set fallbackAddresses",
                 shortfall.render(listed)
+            ),
+            Rejection::BadAnnotation(error) => format!(
+                "the pod template's annotation {HOSTNAMES_ANNOTATION} {error}; \
+                 write lowercase host names separated by commas"
             ),
         };
         let names = match self {
@@ -171,6 +179,17 @@ pub enum Warning {
         /// The addresses written, in order.
         addresses: Vec<String>,
     },
+    /// A Pod's intent annotation cannot be read: the Pod is admitted as if
+    /// it had none, since a controller would retry a refused Pod forever.
+    AnnotationIgnored(AnnotationError),
+    /// No address for the names a Pod or template must point at the host:
+    /// admitted with the addresses it has.
+    NotRefreshed {
+        /// The names left as they were.
+        names: Vec<String>,
+        /// Why DNS gave no address.
+        shortfall: Shortfall,
+    },
     /// No address for the names `injectHostnames` adds: the pod is
     /// admitted without them.
     NotInjected {
@@ -188,13 +207,31 @@ impl fmt::Display for Warning {
                 shortfall,
                 addresses,
             } => (shortfall, addresses),
-            Warning::NotInjected { names, shortfall } => {
-                let text = longest_fitting(shortfall.names(), MAX_WARNING_BYTES, |listed| {
+            Warning::AnnotationIgnored(error) => {
+                let text = format!(
+                    "host-gateway: annotation {HOSTNAMES_ANNOTATION} ignored: it {error}"
+                );
+                return f.write_str(&fit(&text, MAX_WARNING_BYTES));
+            }
+            Warning::NotInjected { names, shortfall } | Warning::NotRefreshed { names, shortfall } => {
+                let outcome = match self {
+                    Warning::NotInjected { .. } => "not added",
+                    _ => "left at the address they had",
+                };
+                // The names first: they are what the pod misses.
+                let mut shown = names.len();
+                let render_with = |listed: usize, shown: usize| {
                     format!(
-                        "host-gateway: {} not added: {}",
-                        counted(names, names.len()),
+                        "host-gateway: {} {outcome}: {}",
+                        counted(names, shown),
                         shortfall.render(listed)
                     )
+                };
+                while shown > 1 && render_with(0, shown).len() > MAX_WARNING_BYTES {
+                    shown -= 1;
+                }
+                let text = longest_fitting(shortfall.names(), MAX_WARNING_BYTES, |listed| {
+                    render_with(listed, shown)
                 });
                 return f.write_str(&fit(&text, MAX_WARNING_BYTES));
             }

@@ -14,7 +14,11 @@ use crate::messages::{Rejection, Warning, object_name, rewrite_summary};
 use crate::text::excerpt;
 use crate::pod_spec::pod_spec_path;
 use crate::prefilter::may_contain_any;
-use crate::rewrite::{HOST_GATEWAY, HostAliases, hostnames_present, with_host_gateway_entry};
+use crate::intent;
+use crate::rewrite::{
+    HOST_GATEWAY, HostAliases, hostnames_present, names_any_of, with_host_gateway_entry,
+    without_stale_names,
+};
 use crate::settings::{Settings, comparable_name};
 
 /// What the policy answers.
@@ -25,10 +29,21 @@ pub enum Verdict {
     /// Accepted with `host-gateway` replaced (or names injected).
     Mutate(Mutation),
     /// Accepted as it is, with warnings: no address for the names to
-    /// inject.
+    /// inject or refresh, or an annotation that cannot be read.
     Warn(Vec<Warning>),
     /// Refused, with one sentence saying why.
     Reject(Rejection),
+}
+
+impl Verdict {
+    /// Accepted as it is, with these warnings if any.
+    fn accept_with(warnings: Vec<Warning>) -> Verdict {
+        if warnings.is_empty() {
+            Verdict::Accept
+        } else {
+            Verdict::Warn(warnings)
+        }
+    }
 }
 
 /// A rewritten object and what to tell about it.
@@ -79,22 +94,22 @@ impl PayloadError {
     }
 }
 
-/// The `validate` payload, read with serde_json: the settings and the
-/// request as raw text, borrowed.
+/// The `validate` payload, read with serde_json in one pass: the settings
+/// and the object as raw text, borrowed; the request fields the policy
+/// reads as raw text too, their types checked below in the policy's words.
 #[derive(Deserialize)]
 struct Payload<'a> {
     #[serde(borrow, default)]
     settings: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    request: Option<&'a RawValue>,
+    request: Option<RequestFields<'a>>,
 }
 
-/// The AdmissionRequest fields the policy reads, as raw text: their types
-/// are checked below, in the policy's words.
+/// The AdmissionRequest fields the policy reads.
 #[derive(Deserialize)]
 struct RequestFields<'a> {
     #[serde(borrow, default)]
-    kind: Option<&'a RawValue>,
+    kind: Option<KindFields<'a>>,
     #[serde(borrow, default)]
     operation: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -128,30 +143,12 @@ struct Request<'a> {
 /// Reads the `validate` payload: the raw settings (absent or `null` for
 /// none) and the request.
 fn read_payload(text: &str) -> Result<(Option<&str>, Request<'_>), PayloadError> {
-    let payload: Payload = serde_json::from_str(text).map_err(|e| {
-        // JSON of another shape than an object.
-        if e.classify() == Category::Data && !text.trim_start().starts_with('{') {
-            PayloadError::NotAnObject
-        } else {
-            PayloadError::unreadable(e)
-        }
-    })?;
-    let request = payload.request.ok_or(PayloadError::Missing("request"))?;
-    if !request.get().starts_with('{') {
-        return Err(PayloadError::FieldNotAnObject("request"));
-    }
-    let fields: RequestFields =
-        serde_json::from_str(request.get()).map_err(PayloadError::unreadable)?;
-    let kind = match fields.kind {
-        Some(kind) if kind.get().starts_with('{') => {
-            serde_json::from_str(kind.get()).map_err(PayloadError::unreadable)?
-        }
-        Some(_) => return Err(PayloadError::FieldNotAnObject("request.kind")),
-        None => KindFields {
-            group: None,
-            kind: None,
-        },
-    };
+    let payload: Payload = serde_json::from_str(text).map_err(|e| diagnose(text, e))?;
+    let fields = payload.request.ok_or(PayloadError::Missing("request"))?;
+    let kind = fields.kind.unwrap_or(KindFields {
+        group: None,
+        kind: None,
+    });
     fn text_of<'a>(
         raw: Option<&'a RawValue>,
         field: &'static str,
@@ -170,6 +167,29 @@ fn read_payload(text: &str) -> Result<(Option<&str>, Request<'_>), PayloadError>
         object: fields.object.map(RawValue::get),
     };
     Ok((payload.settings.map(RawValue::get), request))
+}
+
+/// Why serde_json refused the payload, said as the policy says it where a
+/// field has the wrong shape (the error path only, so the common path reads
+/// the payload once).
+fn diagnose(text: &str, error: serde_json::Error) -> PayloadError {
+    if error.classify() != Category::Data {
+        return PayloadError::unreadable(error);
+    }
+    let shape = |raw: Option<&str>, field| match raw {
+        Some(raw) if !raw.starts_with('{') && raw != "null" => Err(PayloadError::FieldNotAnObject(field)),
+        _ => Ok(()),
+    };
+    let check = || {
+        if json::members(text).is_none() {
+            return Err(PayloadError::NotAnObject);
+        }
+        let request = json::field(text, "request");
+        shape(request, "request")?;
+        shape(request.and_then(|r| json::field(r, "kind")), "request.kind")?;
+        Ok(())
+    };
+    check().err().unwrap_or_else(|| PayloadError::unreadable(error))
 }
 
 /// Evaluates a `validate` payload (`{"settings": ..., "request": ...}`).
@@ -192,18 +212,20 @@ pub fn evaluate<R>(payload: &[u8], resolve: R) -> Verdict
 where
     R: FnMut(&str) -> Result<Vec<String>, String>,
 {
-    // Nearly every request: skip parsing when neither `host-gateway` nor the
-    // setting that turns injection on can occur.
-    if !may_contain_any(payload, &[HOST_GATEWAY, INJECT_SETTING]) {
-        return Verdict::Accept;
-    }
-    // The payload is read whole, numbers, escapes and depth included, so the
-    // policy reads exactly what any JSON reader (policy-server's diff
-    // included) reads, and refuses the rest as unreadable; the API server
-    // never sends such a request.
+    // Nearly every request: skip parsing when neither `host-gateway`, the
+    // intent annotation nor the setting that turns injection on can occur.
+    // (The annotations' keys begin with `host-gateway`.)
     let text = match std::str::from_utf8(payload) {
+        Ok(text) if !may_contain_any(text, &[HOST_GATEWAY, INJECT_SETTING]) => {
+            return Verdict::Accept;
+        }
         Ok(text) => text,
-        Err(e) => return Verdict::Reject(Rejection::UnreadableRequest(e.to_string())),
+        // What is not UTF-8 is no JSON: refused only where it may ask for
+        // the host, as any other payload is read only then.
+        Err(e) if may_contain_any(&String::from_utf8_lossy(payload), &[HOST_GATEWAY]) => {
+            return Verdict::Reject(Rejection::UnreadableRequest(e.to_string()));
+        }
+        Err(_) => return Verdict::Accept,
     };
     let (settings, request) = match read_payload(text) {
         Ok(payload) => payload,
@@ -218,18 +240,27 @@ where
     let Some(object) = request.object else {
         return Verdict::Accept;
     };
-    let host_aliases = HostAliases::with_host_gateway(object, path);
-    let is_pod_create =
-        request.group.is_empty() && request.kind == "Pod" && request.operation == "CREATE";
-    if host_aliases.is_none() && !is_pod_create {
-        return Verdict::Accept;
+    let host_gateway = HostAliases::with_host_gateway(object, path);
+    let is_pod = request.group.is_empty() && request.kind == "Pod";
+    let is_pod_create = is_pod && request.operation == "CREATE";
+    let metadata = intent::metadata_path(path);
+    let Intent {
+        refresh,
+        annotation,
+        mut warnings,
+    } = match read_intent(object, path, &metadata, is_pod, is_pod_create, host_gateway.as_ref()) {
+        Ok(intent) => intent,
+        Err(rejection) => return Verdict::Reject(rejection),
+    };
+    if host_gateway.is_none() && refresh.is_empty() && !is_pod_create {
+        return Verdict::accept_with(warnings);
     }
 
     let settings = match settings {
         Some(raw) => match Settings::from_json(raw.as_bytes()) {
             Ok(settings) => settings,
-            // A pod that asked for nothing is never refused.
-            Err(_) if host_aliases.is_none() => return Verdict::Accept,
+            // An object that holds no host-gateway is never refused.
+            Err(_) if host_gateway.is_none() => return Verdict::accept_with(warnings),
             Err(e) => return Verdict::Reject(Rejection::InvalidSettings(e)),
         },
         None => Settings::default(),
@@ -239,19 +270,16 @@ where
     } else {
         Vec::new()
     };
-    if host_aliases.is_none() && inject.is_empty() {
-        return Verdict::Accept;
+    if host_gateway.is_none() && refresh.is_empty() && inject.is_empty() {
+        return Verdict::accept_with(warnings);
     }
 
     let choice = choose_addresses(&settings, resolve);
-    let (sources, warnings): (Vec<(String, &str)>, Vec<Warning>) = match &choice {
-        Choice::Found(found) => {
-            let sources = found
-                .iter()
-                .map(|f| (f.ip.to_string(), f.hostname))
-                .collect();
-            (sources, Vec::new())
-        }
+    let sources: Vec<(String, &str)> = match &choice {
+        Choice::Found(found) => found
+            .iter()
+            .map(|f| (f.ip.to_string(), f.hostname))
+            .collect(),
         Choice::Fallback {
             addresses,
             shortfall,
@@ -261,42 +289,68 @@ where
                 .iter()
                 .map(|a| (a.clone(), "fallbackAddresses"))
                 .collect();
-            let warning = Warning::FallbackUsed {
+            warnings.push(Warning::FallbackUsed {
                 shortfall: shortfall.clone(),
                 addresses,
-            };
-            (sources, vec![warning])
+            });
+            sources
         }
-        // A pod that asked for host-gateway cannot be admitted without an
-        // address; one that asked for nothing is never refused.
-        Choice::NoAddress(shortfall) if host_aliases.is_some() => {
+        // An object that asked for host-gateway cannot be admitted without
+        // an address (the API server refuses the word); any other is never
+        // refused: a controller would retry its Pod forever.
+        Choice::NoAddress(shortfall) if host_gateway.is_some() => {
             return Verdict::Reject(Rejection::NoAddress(shortfall.clone()));
         }
         Choice::NoAddress(shortfall) => {
-            return Verdict::Warn(vec![Warning::NotInjected {
-                names: inject,
-                shortfall: shortfall.clone(),
-            }]);
+            let shortfall = shortfall.clone();
+            warnings.push(if refresh.is_empty() {
+                Warning::NotInjected {
+                    names: inject,
+                    shortfall,
+                }
+            } else {
+                Warning::NotRefreshed {
+                    names: union(&refresh, &inject),
+                    shortfall,
+                }
+            });
+            return Verdict::Warn(warnings);
         }
     };
+    let addresses = choice.addresses();
 
-    // The names to inject ride on one more host-gateway entry, rewritten
-    // and merged like the others: one lookup, one entry per address.
-    let injected = (!inject.is_empty())
-        .then(|| with_host_gateway_entry(object, path, &inject))
-        .flatten();
-    let rewritten = match (&injected, &host_aliases) {
-        (Some(with_entry), _) => {
-            HostAliases::with_host_gateway(with_entry, path).map(|aliases| aliases.rewrite(&choice.addresses()))
+    // The annotation first, then the names that must point at the current
+    // addresses: taken out of entries of other addresses, and added on one
+    // more host-gateway entry (with the names to inject), which is
+    // rewritten and merged like the others: one lookup, one entry per
+    // address.
+    let mut text = Cow::Borrowed(object);
+    if let Some(value) = &annotation
+        && let Some(annotated) = intent::with_annotation(&text, &metadata, value)
+    {
+        text = Cow::Owned(annotated);
+    }
+    if !refresh.is_empty() {
+        let names: HashSet<&str> = refresh.iter().map(String::as_str).collect();
+        if let Some(fresh) = without_stale_names(&text, path, &names, &addresses) {
+            text = Cow::Owned(fresh);
         }
-        (None, Some(aliases)) => Some(aliases.rewrite(&choice.addresses())),
-        (None, None) => None,
+    }
+    let extra = union(&refresh, &inject);
+    if !extra.is_empty()
+        && let Some(with_entry) = with_host_gateway_entry(&text, path, &extra)
+    {
+        text = Cow::Owned(with_entry);
+    }
+    let rewritten = match HostAliases::with_host_gateway(&text, path) {
+        Some(aliases) => aliases.rewrite(&addresses),
+        None => text.into_owned(),
     };
-    let Some(rewritten) = rewritten else {
-        // The pod spec has a shape no entry can be added to: the API server
-        // refuses it anyway.
-        return Verdict::Accept;
-    };
+    // The address had not moved: the object goes back as it came, so a
+    // re-applied manifest starts no rollout.
+    if rewritten == object {
+        return Verdict::accept_with(warnings);
+    }
 
     // Only a nameless object is named by its generateName: no pass for the
     // others.
@@ -315,6 +369,109 @@ where
             &sources,
         ),
     })
+}
+
+/// What an object asks of the policy beside its `host-gateway` entries.
+struct Intent {
+    /// Names that must point at the current addresses, and only there.
+    refresh: Vec<String>,
+    /// The template's new annotation value, when it changes.
+    annotation: Option<String>,
+    /// Warnings that stand whatever DNS answers.
+    warnings: Vec<Warning>,
+}
+
+/// Reads the intent annotation at `metadata` and decides what to refresh:
+/// - a Pod at CREATE: every annotated name; a malformed annotation is
+///   skipped with a warning, since a refused Pod would loop its controller;
+/// - a template a controller owns: nothing, since its owner compares it
+///   with its own template and would make another copy on each difference;
+/// - any other template: a malformed annotation is refused, where the
+///   person who wrote it applies it; the annotation gains the names of its
+///   `host-gateway` entries; its names are refreshed where its entries
+///   already name one (the annotation alone, the GitOps form, stays as Git
+///   has it).
+fn read_intent(
+    object: &str,
+    path: &[&str],
+    metadata: &[&str],
+    is_pod: bool,
+    is_pod_create: bool,
+    host_gateway: Option<&HostAliases>,
+) -> Result<Intent, Rejection> {
+    let owned = !is_pod && intent::has_controller(object);
+    let mut warnings = Vec::new();
+    let annotated = match intent::annotation(object, metadata).map(intent::parse_raw) {
+        None => Vec::new(),
+        Some(Ok(names)) => names,
+        Some(Err(e)) if is_pod => {
+            warnings.push(Warning::AnnotationIgnored(e));
+            Vec::new()
+        }
+        Some(Err(_)) if owned => Vec::new(),
+        Some(Err(e)) => return Err(Rejection::BadAnnotation(e)),
+    };
+    let nothing = |warnings| Intent {
+        refresh: Vec::new(),
+        annotation: None,
+        warnings,
+    };
+    if is_pod {
+        return Ok(if is_pod_create {
+            Intent {
+                refresh: annotated,
+                annotation: None,
+                warnings,
+            }
+        } else {
+            nothing(warnings)
+        });
+    }
+    if owned {
+        return Ok(nothing(warnings));
+    }
+    let mut names = annotated.clone();
+    if let Some(aliases) = host_gateway {
+        let mut seen: HashSet<String> = names.iter().cloned().collect();
+        for name in aliases.host_gateway_names() {
+            if intent::is_dns1123_subdomain(&name) && seen.insert(name.to_string()) {
+                names.push(name.into_owned());
+            }
+        }
+    }
+    // A list the next admission would refuse is not written: the template
+    // then keeps the address alone, as it would without the annotation.
+    let annotation = (names != annotated && names.len() <= intent::MAX_ANNOTATED_NAMES)
+        .then(|| intent::format(&names));
+    if annotation.is_none() {
+        names = annotated;
+    }
+    let set: HashSet<&str> = names.iter().map(String::as_str).collect();
+    let refresh = if host_gateway.is_some() || names_any_of(object, path, &set) {
+        names
+    } else {
+        Vec::new()
+    };
+    Ok(Intent {
+        refresh,
+        annotation,
+        warnings,
+    })
+}
+
+/// `first`, then the names of `second` it lacks (as DNS compares names).
+fn union(first: &[String], second: &[String]) -> Vec<String> {
+    let mut seen: HashSet<String> = first.iter().map(|name| comparable_name(name)).collect();
+    first
+        .iter()
+        .cloned()
+        .chain(
+            second
+                .iter()
+                .filter(|name| seen.insert(comparable_name(name)))
+                .cloned(),
+        )
+        .collect()
 }
 
 /// Whether the Pod's annotation keeps injection out.

@@ -1,17 +1,15 @@
 //! The test that lets nearly every request skip parsing: can the payload
 //! hold one of a few strings at all?
 
-use memchr::memmem;
-
 /// Whether the JSON text may hold one of `needles`: it has the bytes of one,
 /// or a `\u` escape of a character of one. No allocation and no parse; a
 /// false positive only costs the parse it would have saved.
-pub fn may_contain_any(json: &[u8], needles: &[&str]) -> bool {
-    needles
-        .iter()
-        .any(|needle| memmem::find(json, needle.as_bytes()).is_some())
-        || memchr::memchr_iter(b'\\', json).any(|i| {
-            escaped_char(&json[i + 1..])
+pub fn may_contain_any(json: &str, needles: &[&str]) -> bool {
+    // core's substring search (two-way, linear), which the module has
+    // anyway, rather than memchr's faster one: 9 KB less in the module.
+    needles.iter().any(|needle| json.contains(needle))
+        || json.match_indices('\\').any(|(i, _)| {
+            escaped_char(&json.as_bytes()[i + 1..])
                 .is_some_and(|c| needles.iter().any(|needle| needle.as_bytes().contains(&c)))
         })
 }
@@ -43,15 +41,15 @@ mod tests {
     #[case::uppercase(r#"{"ip":"HOST-GATEWAY"}"#, false)]
     #[case::empty("", false)]
     fn finds_host_gateway(#[case] json: &str, #[case] expected: bool) {
-        assert_eq!(may_contain_any(json.as_bytes(), &[HOST_GATEWAY]), expected);
+        assert_eq!(may_contain_any(json, &[HOST_GATEWAY]), expected);
     }
 
     #[test]
     fn finds_any_of_several() {
-        let json = br#"{"settings":{"injectHostnames":["h"]}}"#;
+        let json = r#"{"settings":{"injectHostnames":["h"]}}"#;
         assert!(may_contain_any(json, &[HOST_GATEWAY, "injectHostnames"]));
         assert!(!may_contain_any(json, &[HOST_GATEWAY]));
-        assert!(may_contain_any(br#"{"\u0069":1}"#, &[HOST_GATEWAY, "injectHostnames"]));
+        assert!(may_contain_any(r#"{"\u0069":1}"#, &[HOST_GATEWAY, "injectHostnames"]));
     }
 
     #[test]
@@ -69,7 +67,7 @@ mod tests {
                     &HOST_GATEWAY[i + 1..]
                 );
                 assert_eq!(serde_json::from_str::<String>(&text).unwrap(), HOST_GATEWAY);
-                assert!(may_contain_any(text.as_bytes(), &[HOST_GATEWAY]), "{text}");
+                assert!(may_contain_any(&text, &[HOST_GATEWAY]), "{text}");
             }
         }
     }

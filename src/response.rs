@@ -1,33 +1,20 @@
 //! The answers sent back over waPC, with the SDK's own response types.
-//! One exception: a mutation goes out in a struct of the same wire format
-//! whose `mutated_object` is a `RawValue`, the text the rewrite made. The
-//! SDK's `ValidationResponse` holds it as a `serde_json::Value`, and the
-//! round trip through `Value` would rewrite what the policy must leave
-//! alone: `1.50` becomes `1.5`, and a float may come back a different
-//! number than policy-server reads, so its diff would patch it.
+//! One exception: a mutation is written in the SDK's wire format around the
+//! object's text, as the rewrite made it. The SDK's `ValidationResponse`
+//! holds the object as a `serde_json::Value`, and the round trip through
+//! `Value` would rewrite what the policy must leave alone: `1.50` becomes
+//! `1.5`, and a float may come back a different number than policy-server
+//! reads, so its diff would patch it.
 
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
-use serde::Serialize;
-use serde_json::value::RawValue;
 
 use crate::policy::Verdict;
 use crate::settings::SettingsError;
 
-/// The SDK's `ValidationResponse`, with the mutated object as raw text.
-#[derive(Serialize)]
-struct MutationResponse<'a> {
-    accepted: bool,
-    message: Option<String>,
-    code: Option<u16>,
-    mutated_object: &'a RawValue,
-    audit_annotations: Option<()>,
-    warnings: Option<Vec<String>>,
-}
-
 /// Encodes a verdict.
 pub fn encode(verdict: Verdict) -> Vec<u8> {
-    let warnings_of = |warnings: Vec<crate::messages::Warning>| {
+    let warnings_of = |warnings: Vec<crate::messages::Warning>| -> Option<Vec<String>> {
         (!warnings.is_empty()).then(|| warnings.iter().map(ToString::to_string).collect())
     };
     let sdk_response = |accepted, message, warnings| ValidationResponse {
@@ -46,19 +33,21 @@ pub fn encode(verdict: Verdict) -> Vec<u8> {
         Verdict::Warn(warnings) => {
             serde_json::to_vec(&sdk_response(true, None, warnings_of(warnings)))
         }
-        Verdict::Mutate(mutation) => match serde_json::from_str(&mutation.object) {
-            Ok(object) => serde_json::to_vec(&MutationResponse {
-                accepted: true,
-                message: None,
-                code: None,
-                mutated_object: object,
-                audit_annotations: None,
-                warnings: warnings_of(mutation.warnings),
-            }),
-            // The rewrite splices serde_json's own text into JSON text, so
-            // this does not happen; if it did, the object goes unchanged.
-            Err(_) => serde_json::to_vec(&sdk_response(true, None, None)),
-        },
+        Verdict::Mutate(mutation) => {
+            // The object is JSON text made of the request's own text and
+            // serde_json's: written as it is, not read once more.
+            let warnings = serde_json::to_vec(&warnings_of(mutation.warnings));
+            warnings.map(|warnings| {
+                [
+                    &br#"{"accepted":true,"message":null,"code":null,"mutated_object":"#[..],
+                    mutation.object.as_bytes(),
+                    br#","audit_annotations":null,"warnings":"#,
+                    &warnings,
+                    b"}",
+                ]
+                .concat()
+            })
+        }
     };
     // Serialising strings, booleans and raw JSON cannot fail.
     bytes.unwrap_or_default()

@@ -151,6 +151,14 @@ impl<'a> HostAliases<'a> {
         out
     }
 
+    /// The string hostnames of the `host-gateway` entries, in order.
+    pub fn host_gateway_names(&self) -> impl Iterator<Item = Cow<'a, str>> + '_ {
+        self.entries
+            .iter()
+            .filter(|entry| entry.ip == EntryIp::HostGateway)
+            .flat_map(|entry| hostnames(entry.text))
+    }
+
     /// Where `entry` starts in the list text.
     fn offset(&self, entry: &Entry) -> usize {
         json::offset_in(self.list, entry.text).unwrap_or(0)
@@ -246,10 +254,10 @@ pub fn hostnames_present<'a>(object: &'a str, pod_spec_path: &[&str]) -> Vec<Cow
 /// `pod_spec_path`, `{"ip":"host-gateway","hostnames":names}`, last in the
 /// list (created when absent or null), for [`HostAliases`] to rewrite like
 /// any other. `None` when the spec or the list has another shape.
-pub fn with_host_gateway_entry(
+pub fn with_host_gateway_entry<S: AsRef<str>>(
     object: &str,
     pod_spec_path: &[&str],
-    names: &[String],
+    names: &[S],
 ) -> Option<String> {
     let spec = json::path(object, pod_spec_path).filter(|spec| spec.starts_with('{'))?;
     let entry = format!(
@@ -286,6 +294,71 @@ pub fn with_host_gateway_entry(
     out.push_str(&object[..at.start]);
     out.push_str(&text);
     out.push_str(&object[at.end..]);
+    Some(out)
+}
+
+/// Whether an entry of the `hostAliases` under the pod spec at
+/// `pod_spec_path` names one of `names`.
+pub fn names_any_of(object: &str, pod_spec_path: &[&str], names: &HashSet<&str>) -> bool {
+    hostnames_present(object, pod_spec_path)
+        .iter()
+        .any(|name| names.contains(name.as_ref()))
+}
+
+/// The object with `names` taken out of every `hostAliases` entry whose
+/// `ip` is an address other than those of `current`: each name then points
+/// only at the current addresses. An entry left without names goes. `None`
+/// when no entry holds such a name (the object is unchanged).
+pub fn without_stale_names(
+    object: &str,
+    pod_spec_path: &[&str],
+    names: &HashSet<&str>,
+    current: &[IpAddr],
+) -> Option<String> {
+    let list = host_aliases_list(object, pod_spec_path)?;
+    let entries = json::elements(list)?;
+    let mut kept: Vec<Cow<str>> = Vec::with_capacity(entries.len());
+    let mut changed = false;
+    for entry in entries {
+        let stale = json::field(entry, "ip")
+            .and_then(json::string)
+            .and_then(|ip| ip.parse::<IpAddr>().ok())
+            .is_some_and(|ip| !current.contains(&ip));
+        let own = hostnames(entry);
+        if !stale || !own.iter().any(|name| names.contains(name.as_ref())) {
+            kept.push(Cow::Borrowed(entry));
+            continue;
+        }
+        changed = true;
+        let left: Vec<&str> = own
+            .iter()
+            .map(AsRef::as_ref)
+            .filter(|name| !names.contains(name))
+            .collect();
+        if left.is_empty() {
+            continue;
+        }
+        let raw = json::field(entry, "hostnames")?;
+        let at = json::offset_in(entry, raw)?;
+        kept.push(Cow::Owned(
+            [&entry[..at], &json::quoted_list(&left), &entry[at + raw.len()..]].concat(),
+        ));
+    }
+    if !changed {
+        return None;
+    }
+    let at = json::offset_in(object, list)?;
+    let mut out = String::with_capacity(object.len());
+    out.push_str(&object[..at]);
+    out.push('[');
+    for (i, entry) in kept.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(entry);
+    }
+    out.push(']');
+    out.push_str(&object[at + list.len()..]);
     Some(out)
 }
 
@@ -526,6 +599,38 @@ mod tests {
             with_host_gateway_entry(object, &["spec"], &["h".to_string()]),
             None
         );
+    }
+
+    fn stale(object: &str, names: &[&str], current: &[&str]) -> Option<String> {
+        let names: HashSet<&str> = names.iter().copied().collect();
+        without_stale_names(object, &["spec"], &names, &ips(current))
+    }
+
+    #[test]
+    fn stale_names_leave_entries_of_other_addresses() {
+        let pod = r#"{"spec":{"hostAliases":[ {"ip":"10.0.0.1","hostnames":["db","x"],"f":1}, {"ip":"10.0.0.2","hostnames":["db"]}, {"ip":"192.168.65.254","hostnames":["db"]}, {"ip":"host-gateway","hostnames":["db"]} ],"y":2}}"#;
+        assert_eq!(
+            stale(pod, &["db"], &["192.168.65.254"]).as_deref(),
+            Some(
+                r#"{"spec":{"hostAliases":[{"ip":"10.0.0.1","hostnames":["x"],"f":1},{"ip":"192.168.65.254","hostnames":["db"]},{"ip":"host-gateway","hostnames":["db"]}],"y":2}}"#
+            )
+        );
+    }
+
+    #[test]
+    fn nothing_stale_changes_nothing() {
+        let pod = r#"{"spec":{"hostAliases":[{"ip":"10.0.0.1","hostnames":["x"]},{"ip":"192.168.65.254","hostnames":["db"]}]}}"#;
+        assert_eq!(stale(pod, &["db"], &["192.168.65.254"]), None);
+        assert_eq!(stale(r#"{"spec":{}}"#, &["db"], &["192.168.65.254"]), None);
+    }
+
+    #[test]
+    fn knows_whether_a_name_is_held() {
+        let pod = r#"{"spec":{"hostAliases":[{"ip":"10.0.0.1","hostnames":["x","db"]}]}}"#;
+        let names: HashSet<&str> = ["db"].into_iter().collect();
+        assert!(names_any_of(pod, &["spec"], &names));
+        let names: HashSet<&str> = ["cache"].into_iter().collect();
+        assert!(!names_any_of(pod, &["spec"], &names));
     }
 
     #[test]

@@ -12,8 +12,19 @@ use crate::ip_family::IpFamily;
 use crate::json;
 use crate::text::excerpt;
 
-/// The name Docker Desktop, OrbStack and Rancher Desktop give the host.
-pub const DEFAULT_HOSTNAME: &str = "host.docker.internal";
+/// The names local platforms answer inside a cluster for the container
+/// host, looked up in this order (the README cites each and argues the
+/// order). `host.docker.internal` comes first: wherever it answers, it is
+/// the host; the names after it answer only where it does not. They carry
+/// no trailing dot, so `/etc/hosts` entries (hostNetwork mode, `kwctl run`)
+/// still match them.
+pub const DEFAULT_HOSTNAMES: [&str; 5] = [
+    "host.docker.internal",
+    "host.lima.internal",
+    "host.containers.internal",
+    "host.k3d.internal",
+    "host.minikube.internal",
+];
 
 /// Most names looked up: each may cost one DNS lookup on the admission path.
 pub const MAX_HOSTNAMES: usize = 16;
@@ -110,7 +121,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            hostnames: vec![DEFAULT_HOSTNAME.to_string()],
+            hostnames: DEFAULT_HOSTNAMES.map(String::from).to_vec(),
             ip_families: vec![IpFamily::IPv4],
             fallback_addresses: Vec::new(),
             inject_hostnames: Vec::new(),
@@ -125,7 +136,7 @@ impl Settings {
     /// use host_gateway_policy::Settings;
     ///
     /// let settings = Settings::from_json(br#"{"ipFamilies": ["IPv6", "IPv4"]}"#).unwrap();
-    /// assert_eq!(settings.hostnames, ["host.docker.internal"]);
+    /// assert_eq!(settings.hostnames[0], "host.docker.internal");
     ///
     /// let err = Settings::from_json(br#"{"hostname": ["x"]}"#).unwrap_err();
     /// assert!(err.to_string().contains("`hostname`"));

@@ -76,8 +76,14 @@ fn host_alias() -> impl Strategy<Value = Value> {
 }
 
 fn host_aliases() -> impl Strategy<Value = Option<Value>> {
+    host_aliases_of(0..5)
+}
+
+fn host_aliases_of(
+    entries: std::ops::Range<usize>,
+) -> impl Strategy<Value = Option<Value>> {
     prop_oneof![
-        6 => prop::collection::vec(host_alias(), 0..5).prop_map(|a| Some(Value::Array(a))),
+        6 => prop::collection::vec(host_alias(), entries).prop_map(|a| Some(Value::Array(a))),
         1 => Just(None),
         1 => any_json().prop_map(Some),
     ]
@@ -85,8 +91,15 @@ fn host_aliases() -> impl Strategy<Value = Option<Value>> {
 
 /// An object of `path`'s shape, with unknown fields at every level.
 fn object_for(path: &'static [&'static str]) -> impl Strategy<Value = Value> {
+    object_with(path, host_aliases())
+}
+
+fn object_with(
+    path: &'static [&'static str],
+    aliases: impl Strategy<Value = Option<Value>>,
+) -> impl Strategy<Value = Value> {
     (
-        host_aliases(),
+        aliases,
         prop::collection::vec(extra_fields(), path.len() + 1),
     )
         .prop_map(move |(aliases, extras)| {
@@ -109,6 +122,11 @@ fn object_for(path: &'static [&'static str]) -> impl Strategy<Value = Value> {
 }
 
 fn request() -> impl Strategy<Value = Value> {
+    request_with(0..5)
+}
+
+/// Requests whose `hostAliases`, when a list, have `entries` entries.
+fn request_with(entries: std::ops::Range<usize>) -> impl Strategy<Value = Value> {
     let kinds: Vec<(&'static str, &'static str)> = REFERENCE_KINDS
         .iter()
         .map(|(group, kind, _)| (*group, *kind))
@@ -119,9 +137,9 @@ fn request() -> impl Strategy<Value = Value> {
         prop::sample::select(vec!["CREATE", "UPDATE", "DELETE"]),
         "[a-z]{0,5}",
     )
-        .prop_flat_map(|((group, kind), operation, name)| {
+        .prop_flat_map(move |((group, kind), operation, name)| {
             let path = reference_path(group, kind).unwrap_or(&["spec"]);
-            object_for(path).prop_map(move |object| {
+            object_with(path, host_aliases_of(entries.clone())).prop_map(move |object| {
                 json!({
                     "uid": "u", "kind": {"group": group, "version": "v1", "kind": kind},
                     "operation": operation, "name": name, "namespace": "default", "object": object,
@@ -276,8 +294,44 @@ fn dns() -> impl Strategy<Value = ScriptedDns> {
     })
 }
 
+/// The payload as text: compact, as policy-server writes it, or with
+/// whitespace everywhere JSON allows it.
+fn written(payload: &Value, layout: u8) -> Vec<u8> {
+    use serde::Serialize;
+    let indent: &[u8] = match layout % 3 {
+        0 => return serde_json::to_vec(payload).unwrap(),
+        1 => b"  ",
+        _ => b"\t \r\n",
+    };
+    let mut out = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(indent);
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+    payload.serialize(&mut serializer).unwrap();
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Lists of a thousand entries and more, as the linear merge must take.
+    #[test]
+    fn long_lists_follow_the_specification(
+        request in request_with(1000..1400), settings in settings(), dns in dns(), layout in any::<u8>()
+    ) {
+        let payload = written(&json!({"settings": settings, "request": request}), layout);
+        check_evaluation(&payload, &dns);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn written_with_whitespace_follows_the_specification(
+        request in request(), settings in settings(), dns in dns(), layout in any::<u8>()
+    ) {
+        check_evaluation(&written(&json!({"settings": settings, "request": request}), layout), &dns);
+    }
 
     #[test]
     fn every_request_follows_the_specification(request in request(), settings in settings(), dns in dns()) {

@@ -33,6 +33,17 @@ pub const REFERENCE_KINDS: [(&str, &str, &[&str]); 9] = [
     ),
 ];
 
+/// The default chain of names, written here apart from the policy's, from
+/// the README's platform table: Docker Desktop, OrbStack, Rancher Desktop,
+/// colima and Podman machine; Lima; Podman; k3d; minikube.
+pub const REFERENCE_DEFAULT_HOSTNAMES: [&str; 5] = [
+    "host.docker.internal",
+    "host.lima.internal",
+    "host.containers.internal",
+    "host.k3d.internal",
+    "host.minikube.internal",
+];
+
 /// The pod spec path of a kind, from [`REFERENCE_KINDS`].
 pub fn reference_path(group: &str, kind: &str) -> Option<&'static [&'static str]> {
     REFERENCE_KINDS
@@ -485,7 +496,12 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
 /// apart from `Settings::from_json`: the settings, or what the message must
 /// name (every invalid field, the unknown key, or the shape).
 pub fn reference_settings(value: &Value) -> Result<Settings, Vec<String>> {
-    let mut settings = Settings::default();
+    let mut settings = Settings {
+        hostnames: REFERENCE_DEFAULT_HOSTNAMES.map(String::from).to_vec(),
+        ip_families: vec![IpFamily::IPv4],
+        fallback_addresses: Vec::new(),
+        inject_hostnames: Vec::new(),
+    };
     let fields = match value {
         Value::Null => return Ok(settings),
         Value::Object(fields) => fields,

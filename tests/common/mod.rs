@@ -56,20 +56,23 @@ fn build_wasm(args: &[&str], output: &str) -> PathBuf {
 }
 
 /// The JSON pointer of the `hostAliases` array of each kind.
-pub fn host_aliases_pointer(kind: &str) -> &'static str {
-    match kind {
-        "Pod" => "/spec/hostAliases",
-        "PodTemplate" => "/template/spec/hostAliases",
-        "CronJob" => "/spec/jobTemplate/spec/template/spec/hostAliases",
-        _ => "/spec/template/spec/hostAliases",
-    }
+pub fn host_aliases_pointer(kind: &str) -> String {
+    let pod_spec = host_gateway_policy::HANDLED_KINDS
+        .iter()
+        .find(|handled| handled.kind == kind)
+        .map_or(&[][..], |handled| handled.pod_spec);
+    pod_spec
+        .iter()
+        .map(|key| format!("/{key}"))
+        .chain(["/hostAliases".to_string()])
+        .collect()
 }
 
 /// Indices of the `host-gateway` entries in the request's object.
 pub fn host_gateway_indices(request: &Value) -> Vec<usize> {
     let pointer = host_aliases_pointer(request["kind"]["kind"].as_str().unwrap());
     request["object"]
-        .pointer(pointer)
+        .pointer(&pointer)
         .and_then(Value::as_array)
         .map(|aliases| {
             aliases
@@ -90,7 +93,7 @@ pub fn host_gateway_indices(request: &Value) -> Vec<usize> {
 pub fn expected_patch(request: &Value, address: &str) -> Value {
     let pointer = host_aliases_pointer(request["kind"]["kind"].as_str().unwrap());
     let aliases = request["object"]
-        .pointer(pointer)
+        .pointer(&pointer)
         .unwrap()
         .as_array()
         .unwrap();
@@ -408,4 +411,93 @@ fn host_call(
             Err(format!("unexpected host call {call}").into())
         }
     }
+}
+
+/// A worst case of the linear merge: a Pod request of 1–2.5 MiB, written
+/// as policy-server writes the payload.
+pub struct Shape {
+    /// What it holds.
+    pub name: &'static str,
+    /// The `validate` payload.
+    pub payload: Vec<u8>,
+    /// The request, for the kwctl figures.
+    pub request: Value,
+}
+
+/// The four worst cases of the merge, each with about 50,000 entries or
+/// 100,000 names; the rewrite answers `192.168.65.254`.
+pub fn worst_case_shapes() -> Vec<Shape> {
+    let name = |i: usize| format!("h{i:06}.local");
+    let pod = |aliases: Vec<Value>| {
+        let mut request = fixture("pod_without_host_aliases.json");
+        request["object"]["spec"]["hostAliases"] = Value::Array(aliases);
+        request
+    };
+    let host_gateway = |hostnames: Vec<String>| json!({"ip": "host-gateway", "hostnames": hostnames});
+    let shapes = [
+        (
+            "50,000 host-gateway entries, a name each",
+            pod((0..50_000).map(|i| host_gateway(vec![name(i)])).collect()),
+        ),
+        (
+            "one host-gateway entry with 100,000 names",
+            pod(vec![host_gateway((0..100_000).map(name).collect())]),
+        ),
+        (
+            "50,000 entries holding the address, one host-gateway",
+            pod((0..50_000)
+                .map(|i| json!({"ip": "192.168.65.254", "hostnames": [name(i)]}))
+                .chain([host_gateway(vec!["db.local".into()])])
+                .collect()),
+        ),
+        (
+            "50,000 entries of other addresses, one host-gateway",
+            pod((0..50_000)
+                .map(|i| {
+                    let ip = format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
+                    json!({"ip": ip, "hostnames": [name(i)]})
+                })
+                .chain([host_gateway(vec!["db.local".into()])])
+                .collect()),
+        ),
+    ];
+    shapes
+        .into_iter()
+        .map(|(name, request)| Shape {
+            name,
+            payload: payload(&json!({}), &request),
+            request,
+        })
+        .collect()
+}
+
+/// Checks the rewrite of shape `index` of [`worst_case_shapes`]: one entry
+/// for the address, holding every name it must, and nothing else touched.
+pub fn check_worst_case(index: usize, request: &Value, mutated: &Value) {
+    let before = request["object"]["spec"]["hostAliases"].as_array().unwrap();
+    let after = mutated["spec"]["hostAliases"].as_array().unwrap();
+    let address = "192.168.65.254";
+    let ours: Vec<&Value> = after.iter().filter(|e| e["ip"] == address).collect();
+    assert_eq!(ours.len(), 1, "one entry for the address");
+    let names = ours[0]["hostnames"].as_array().unwrap();
+    let expected_names = match index {
+        0 => 50_000,
+        1 => 100_000,
+        2 => 50_001,
+        _ => 1,
+    };
+    assert_eq!(names.len(), expected_names);
+    assert!(after.iter().all(|e| e["ip"] != "host-gateway"));
+    match index {
+        3 => {
+            assert_eq!(after.len(), 50_001);
+            assert_eq!(&after[..50_000], &before[..50_000]);
+        }
+        _ => assert_eq!(after.len(), 1),
+    }
+    let mut rest = mutated.clone();
+    let mut original = request["object"].clone();
+    rest["spec"]["hostAliases"] = Value::Null;
+    original["spec"]["hostAliases"] = Value::Null;
+    assert_eq!(rest, original, "only hostAliases changes");
 }

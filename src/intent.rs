@@ -1,0 +1,260 @@
+//! The intent annotation, `host-gateway.kubewarden.io/hostnames`: the host
+//! names that must point at the container host in every Pod made from a
+//! template. Templates carry the intent; each Pod gets the address current
+//! at its creation, as Docker resolves `host-gateway` at each container
+//! start.
+
+use std::collections::HashSet;
+
+use crate::json;
+use crate::text::excerpt;
+
+/// The annotation, on a Pod or in a pod template's metadata.
+pub const HOSTNAMES_ANNOTATION: &str = "host-gateway.kubewarden.io/hostnames";
+
+/// Most names the annotation may hold: each becomes part of a Pod's
+/// `/etc/hosts`, and the list is checked on every admission.
+pub const MAX_ANNOTATED_NAMES: usize = 64;
+
+/// Why the annotation cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnnotationError {
+    /// Not a string.
+    #[error("is not a string")]
+    NotAString,
+    /// `a,,b`, a trailing comma, or nothing at all.
+    #[error("item {0} is empty")]
+    EmptyItem(usize),
+    /// A name Kubernetes would refuse in `hostAliases[].hostnames`.
+    #[error("item \"{0}\" is not a valid DNS-1123 subdomain")]
+    InvalidName(String),
+    /// More names than [`MAX_ANNOTATED_NAMES`].
+    #[error("names {0} hosts; at most {MAX_ANNOTATED_NAMES} are allowed")]
+    TooMany(usize),
+}
+
+/// Reads the annotation's value: comma-separated names, spaces around each
+/// allowed, repeats dropped, in first-seen order.
+///
+/// ```
+/// use host_gateway_policy::parse_hostnames_annotation;
+///
+/// let names = parse_hostnames_annotation("db.local, cache.local,db.local").unwrap();
+/// assert_eq!(names, ["db.local", "cache.local"]);
+/// assert!(parse_hostnames_annotation("db.local,,x").is_err());
+/// ```
+pub fn parse(value: &str) -> Result<Vec<String>, AnnotationError> {
+    // Counted before anything is read, so a huge value costs one pass.
+    let count = value.bytes().filter(|b| *b == b',').count() + 1;
+    if count > MAX_ANNOTATED_NAMES {
+        return Err(AnnotationError::TooMany(count));
+    }
+    let mut seen = HashSet::new();
+    let mut names = Vec::new();
+    for (i, item) in value.split(',').enumerate() {
+        let name = item.trim_matches(|c: char| c.is_ascii_whitespace());
+        if name.is_empty() {
+            return Err(AnnotationError::EmptyItem(i + 1));
+        }
+        if !is_dns1123_subdomain(name) {
+            return Err(AnnotationError::InvalidName(excerpt(name)));
+        }
+        if seen.insert(name) {
+            names.push(name.to_string());
+        }
+    }
+    Ok(names)
+}
+
+/// The annotation's value for `names`.
+pub fn format(names: &[String]) -> String {
+    names.join(",")
+}
+
+/// Whether `name` is a DNS-1123 subdomain, as Kubernetes checks
+/// `hostAliases[].hostnames`: at most 253 characters, dot-separated labels
+/// of lowercase letters, digits and inner hyphens.
+pub fn is_dns1123_subdomain(name: &str) -> bool {
+    name.len() <= 253
+        && name.split('.').all(|label| {
+            let bytes = label.as_bytes();
+            !bytes.is_empty()
+                && bytes
+                    .iter()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+                && bytes[0] != b'-'
+                && bytes[bytes.len() - 1] != b'-'
+        })
+}
+
+/// Where a kind keeps its Pod's metadata: beside its pod spec.
+pub fn metadata_path(pod_spec_path: &[&'static str]) -> Vec<&'static str> {
+    let mut path = pod_spec_path.to_vec();
+    path.pop();
+    path.push("metadata");
+    path
+}
+
+/// The raw annotation value of the Pod metadata at `metadata_path`.
+pub fn annotation<'a>(object: &'a str, metadata_path: &[&str]) -> Option<&'a str> {
+    let annotations = json::path(object, metadata_path)
+        .and_then(|metadata| json::field(metadata, "annotations"))?;
+    json::field(annotations, HOSTNAMES_ANNOTATION)
+}
+
+/// Reads a raw annotation value.
+pub fn parse_raw(raw: &str) -> Result<Vec<String>, AnnotationError> {
+    parse(&json::string(raw).ok_or(AnnotationError::NotAString)?)
+}
+
+/// Whether a controller owns the object (an `ownerReferences` entry with
+/// `controller: true`), as a ReplicaSet of a Deployment or a Job of a
+/// CronJob: its owner compares its template with its own.
+pub fn has_controller(object: &str) -> bool {
+    json::path(object, &["metadata", "ownerReferences"])
+        .and_then(json::elements)
+        .is_some_and(|owners| {
+            owners
+                .iter()
+                .any(|owner| json::field(owner, "controller") == Some("true"))
+        })
+}
+
+/// The object with the annotation set to `value` in the Pod metadata at
+/// `metadata_path`, creating the metadata and annotations objects where
+/// absent or null. `None` when a level on the way is not an object.
+pub fn with_annotation(object: &str, metadata_path: &[&str], value: &str) -> Option<String> {
+    let member = |key: &str, value_text: &str| format!("{}:{value_text}", json::quoted(key));
+    let annotation = json::quoted(value);
+    let annotations = format!("{{{}}}", member(HOSTNAMES_ANNOTATION, &annotation));
+    let (parent_path, last) = metadata_path.split_at(metadata_path.len().checked_sub(1)?);
+    let parent = json::path(object, parent_path).filter(|p| p.starts_with('{'))?;
+    match json::field(parent, last[0]) {
+        None => insert_member(object, parent, &member(last[0], &format!("{{\"annotations\":{annotations}}}"))),
+        Some("null") => replace(object, json::field(parent, last[0])?, &format!("{{\"annotations\":{annotations}}}")),
+        Some(metadata) if metadata.starts_with('{') => match json::field(metadata, "annotations") {
+            None => insert_member(object, metadata, &member("annotations", &annotations)),
+            Some("null") => replace(object, json::field(metadata, "annotations")?, &annotations),
+            Some(map) if map.starts_with('{') => match json::field(map, HOSTNAMES_ANNOTATION) {
+                Some(old) => replace(object, old, &annotation),
+                None => insert_member(object, map, &member(HOSTNAMES_ANNOTATION, &annotation)),
+            },
+            Some(_) => None,
+        },
+        Some(_) => None,
+    }
+}
+
+/// `object` with `inner`, a slice of it, replaced by `text`.
+fn replace(object: &str, inner: &str, text: &str) -> Option<String> {
+    let at = json::offset_in(object, inner)?;
+    Some([&object[..at], text, &object[at + inner.len()..]].concat())
+}
+
+/// `object` with `member` added last to `map`, a slice of it holding a JSON
+/// object.
+fn insert_member(object: &str, map: &str, member: &str) -> Option<String> {
+    let end = json::offset_in(object, map)? + map.len() - 1;
+    let comma = if json::members(map)?.is_empty() { "" } else { "," };
+    Some([&object[..end], comma, member, &object[end..]].concat())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case::one("db.local", &["db.local"])]
+    #[case::spaces(" db.local ,  cache.local", &["db.local", "cache.local"])]
+    #[case::repeats("a,b,a", &["a", "b"])]
+    #[case::digits_and_hyphens("db-1.svc-2.local", &["db-1.svc-2.local"])]
+    fn reads_names(#[case] value: &str, #[case] expected: &[&str]) {
+        assert_eq!(parse(value).unwrap(), expected);
+    }
+
+    #[rstest]
+    #[case::empty("", AnnotationError::EmptyItem(1))]
+    #[case::empty_item("a,,b", AnnotationError::EmptyItem(2))]
+    #[case::trailing_comma("a,", AnnotationError::EmptyItem(2))]
+    #[case::uppercase("Db.local", AnnotationError::InvalidName("Db.local".into()))]
+    #[case::underscore("db_1.local", AnnotationError::InvalidName("db_1.local".into()))]
+    #[case::leading_hyphen("-db.local", AnnotationError::InvalidName("-db.local".into()))]
+    #[case::trailing_dot("db.local.", AnnotationError::InvalidName("db.local.".into()))]
+    #[case::too_many(&vec!["a"; 65].join(","), AnnotationError::TooMany(65))]
+    fn refuses_malformed_values(#[case] value: &str, #[case] expected: AnnotationError) {
+        assert_eq!(parse(value), Err(expected));
+    }
+
+    #[test]
+    fn sixty_four_names_are_allowed_and_long_names_are_cut_in_the_message() {
+        let names: Vec<String> = (0..64).map(|i| format!("h{i}.local")).collect();
+        assert_eq!(parse(&names.join(",")).unwrap(), names);
+        let long = "x".repeat(254);
+        let Err(AnnotationError::InvalidName(shown)) = parse(&long) else {
+            panic!("a 254-character name is refused");
+        };
+        assert!(shown.len() <= 80);
+    }
+
+    #[test]
+    fn metadata_sits_beside_the_pod_spec() {
+        assert_eq!(metadata_path(&["spec"]), ["metadata"]);
+        assert_eq!(
+            metadata_path(&["spec", "jobTemplate", "spec", "template", "spec"]),
+            ["spec", "jobTemplate", "spec", "template", "metadata"]
+        );
+    }
+
+    #[rstest]
+    #[case::replaces_the_value(
+        r#"{"spec":{"template":{"metadata":{"annotations":{"a":"1","host-gateway.kubewarden.io/hostnames":"x"}},"spec":{}}}}"#,
+        r#"{"spec":{"template":{"metadata":{"annotations":{"a":"1","host-gateway.kubewarden.io/hostnames":"db.local"}},"spec":{}}}}"#
+    )]
+    #[case::adds_to_annotations(
+        r#"{"spec":{"template":{"metadata":{"annotations":{"a":"1"}},"spec":{}}}}"#,
+        r#"{"spec":{"template":{"metadata":{"annotations":{"a":"1","host-gateway.kubewarden.io/hostnames":"db.local"}},"spec":{}}}}"#
+    )]
+    #[case::creates_annotations(
+        r#"{"spec":{"template":{"metadata":{"labels":{}},"spec":{}}}}"#,
+        r#"{"spec":{"template":{"metadata":{"labels":{},"annotations":{"host-gateway.kubewarden.io/hostnames":"db.local"}},"spec":{}}}}"#
+    )]
+    #[case::replaces_null_annotations(
+        r#"{"spec":{"template":{"metadata":{"annotations":null},"spec":{}}}}"#,
+        r#"{"spec":{"template":{"metadata":{"annotations":{"host-gateway.kubewarden.io/hostnames":"db.local"}},"spec":{}}}}"#
+    )]
+    #[case::creates_metadata(
+        r#"{"spec":{"template":{"spec":{}}}}"#,
+        r#"{"spec":{"template":{"spec":{},"metadata":{"annotations":{"host-gateway.kubewarden.io/hostnames":"db.local"}}}}}"#
+    )]
+    #[case::empty_metadata(
+        r#"{"spec":{"template":{"metadata":{ },"spec":{}}}}"#,
+        r#"{"spec":{"template":{"metadata":{ "annotations":{"host-gateway.kubewarden.io/hostnames":"db.local"}},"spec":{}}}}"#
+    )]
+    fn writes_the_annotation_in_place(#[case] object: &str, #[case] expected: &str) {
+        let path = metadata_path(&["spec", "template", "spec"]);
+        assert_eq!(
+            with_annotation(object, &path, "db.local").as_deref(),
+            Some(expected)
+        );
+    }
+
+    #[test]
+    fn other_shapes_get_no_annotation() {
+        let path = metadata_path(&["spec", "template", "spec"]);
+        assert_eq!(with_annotation(r#"{"spec":{"template":[]}}"#, &path, "x"), None);
+        assert_eq!(
+            with_annotation(r#"{"spec":{"template":{"metadata":{"annotations":[]}}}}"#, &path, "x"),
+            None
+        );
+    }
+
+    #[rstest]
+    #[case::controller(r#"{"metadata":{"ownerReferences":[{"kind":"Deployment","controller":true}]}}"#, true)]
+    #[case::not_controller(r#"{"metadata":{"ownerReferences":[{"kind":"Deployment","controller":false}]}}"#, false)]
+    #[case::no_flag(r#"{"metadata":{"ownerReferences":[{"kind":"Deployment"}]}}"#, false)]
+    #[case::none(r#"{"metadata":{}}"#, false)]
+    fn knows_a_controlled_object(#[case] object: &str, #[case] expected: bool) {
+        assert_eq!(has_controller(object), expected);
+    }
+}
