@@ -22,7 +22,7 @@ mod rewrite;
 mod settings;
 mod text;
 
-pub use intent::{HOSTNAMES_ANNOTATION, parse as parse_hostnames_annotation};
+pub use intent::{AnnotationError, HOSTNAMES_ANNOTATION, parse as parse_hostnames_annotation};
 pub use ip_family::IpFamily;
 pub use messages::{MAX_REJECTION_BYTES, MAX_WARNING_BYTES, Miss, Rejection, Shortfall, Warning};
 pub use pod_spec::{HANDLED_KINDS, HandledKind};

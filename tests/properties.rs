@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
-use host_gateway_policy::{INJECT_ANNOTATION, Verdict, evaluate};
+use host_gateway_policy::{HOSTNAMES_ANNOTATION, INJECT_ANNOTATION, Verdict, evaluate};
 use host_gateway_test_support::{
     Answer, REFERENCE_KINDS, ScriptedDns, check_evaluation, reference_path,
 };
@@ -94,6 +94,20 @@ fn object_for(path: &'static [&'static str]) -> impl Strategy<Value = Value> {
     object_with(path, host_aliases())
 }
 
+/// The intent annotation's value: names shared with the generated
+/// entries, sometimes malformed.
+fn annotation_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        6 => prop::collection::vec("[a-z]{1,6}\\.local", 1..4)
+            .prop_map(|names| json!(names.join(","))),
+        1 => prop::sample::select(vec!["", "a.local,,b.local", "A.local", "a_b.local", " a.local , b.local "])
+            .prop_map(|v| json!(v)),
+        1 => any_json(),
+    ]
+}
+
+/// An object of `path`'s shape: `hostAliases` as generated, unknown fields
+/// at every level, and at times the intent annotation and a controller.
 fn object_with(
     path: &'static [&'static str],
     aliases: impl Strategy<Value = Option<Value>>,
@@ -101,8 +115,10 @@ fn object_with(
     (
         aliases,
         prop::collection::vec(extra_fields(), path.len() + 1),
+        prop::option::weighted(0.3, annotation_value()),
+        prop::option::weighted(0.15, any::<bool>()),
     )
-        .prop_map(move |(aliases, extras)| {
+        .prop_map(move |(aliases, extras, annotation, controller)| {
             let mut levels = extras.into_iter();
             let mut spec = levels.next().unwrap_or_default();
             spec.insert(
@@ -116,6 +132,17 @@ fn object_with(
             for (key, mut level) in path.iter().rev().zip(levels) {
                 level.insert((*key).to_string(), value);
                 value = Value::Object(level);
+            }
+            if let Some(annotation) = annotation {
+                let mut metadata = &mut value;
+                for key in &path[..path.len() - 1] {
+                    metadata = &mut metadata[*key];
+                }
+                metadata["metadata"]["annotations"][HOSTNAMES_ANNOTATION] = annotation;
+            }
+            if let Some(controller) = controller {
+                value["metadata"]["ownerReferences"] =
+                    json!([{"kind": "Owner", "name": "o", "controller": controller}]);
             }
             value
         })
@@ -430,10 +457,17 @@ proptest! {
             request["kind"]["kind"].as_str().unwrap(),
         ).unwrap();
         let pointer: String = path.iter().map(|k| format!("/{k}")).collect::<String>() + "/hostAliases";
-        let manifest_entries: Vec<Value> = request["object"].pointer(&pointer).unwrap()
-            .as_array().unwrap().iter()
+        // Only a manifest with host-gateway is sent again as new: one that
+        // the intent alone changed has nothing for the merge to add.
+        let Some(entries) = request["object"].pointer(&pointer).and_then(Value::as_array) else {
+            return Ok(());
+        };
+        let manifest_entries: Vec<Value> = entries.iter()
             .filter(|e| e.get("ip") == Some(&json!("host-gateway")))
             .cloned().collect();
+        if manifest_entries.is_empty() {
+            return Ok(());
+        }
         let mut reapplied = stored.clone();
         // Wherever the API server's merge puts them.
         let list = reapplied.pointer_mut(&pointer).unwrap().as_array_mut().unwrap();
@@ -449,6 +483,98 @@ proptest! {
             panic!("the re-applied host-gateway entry was not rewritten");
         };
         prop_assert_eq!(serde_json::from_str::<Value>(&second.object).unwrap(), stored);
+    }
+
+    /// A template that went through the policy, then a Pod made from it as
+    /// the ReplicaSet controller makes one (the template's metadata and
+    /// spec), with any DNS answer at the Pod's creation: each annotated
+    /// name ends up pointing at that answer's addresses and nowhere else;
+    /// where the answer gives the template's addresses, the Pod comes out
+    /// unchanged.
+    #[test]
+    fn pods_of_a_rewritten_template_point_each_annotated_name_at_the_current_address(
+        object in object_for(&["spec", "template", "spec"]),
+        families in prop::sample::select(vec![vec!["IPv4"], vec!["IPv6"], vec!["IPv4", "IPv6"]]),
+        at_template in prop::collection::vec(ip_text(), 1..3),
+        at_pod in prop::option::of(prop::collection::vec(ip_text(), 0..3)),
+    ) {
+        // Only lists the API server takes: objects with a string ip and
+        // string hostnames.
+        let mut object = object;
+        let spec = &mut object["spec"]["template"]["spec"];
+        match spec["hostAliases"].as_array().cloned() {
+            Some(entries) => {
+                spec["hostAliases"] = entries.into_iter().filter(|e| {
+                    e["ip"].is_string()
+                        && e["hostnames"].as_array().is_some_and(|h| h.iter().all(Value::is_string))
+                }).collect();
+            }
+            None => {
+                spec.as_object_mut().unwrap().remove("hostAliases");
+            }
+        }
+        let settings = json!({"hostnames": ["host.docker.internal"], "ipFamilies": families});
+        let deployment = json!({
+            "uid": "u", "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
+            "operation": "CREATE", "name": "web", "namespace": "default", "object": object,
+        });
+        let dns_of = |ips: &[String]| ScriptedDns::default().with(
+            "host.docker.internal", &ips.iter().map(String::as_str).collect::<Vec<_>>());
+        let first = dns_of(&at_template);
+        let mut lookups = first.clone();
+        let payload = serde_json::to_vec(&json!({"settings": settings, "request": deployment})).unwrap();
+        let template = match evaluate(&payload, |n| lookups.resolve(n)) {
+            Verdict::Mutate(m) => serde_json::from_str::<Value>(&m.object).unwrap()["spec"]["template"].clone(),
+            Verdict::Accept | Verdict::Warn(_) => deployment["object"]["spec"]["template"].clone(),
+            Verdict::Reject(_) => return Ok(()),
+        };
+        let Some(Ok(names)) = template["metadata"]["annotations"].get(HOSTNAMES_ANNOTATION)
+            .map(host_gateway_test_support::reference_annotation_names) else {
+            return Ok(());
+        };
+        let pod = json!({
+            "uid": "p", "kind": {"group": "", "version": "v1", "kind": "Pod"},
+            "operation": "CREATE", "name": "", "namespace": "default",
+            "object": {"metadata": template["metadata"], "spec": template["spec"]},
+        });
+        let second = match &at_pod {
+            Some(ips) => dns_of(ips),
+            None => ScriptedDns::default(),
+        };
+        let parsed_settings = host_gateway_test_support::reference_settings(&settings).unwrap();
+        let (then, _) = host_gateway_test_support::reference_choice(&parsed_settings, &first);
+        let (now, _) = host_gateway_test_support::reference_choice(&parsed_settings, &second);
+        let mut lookups = second.clone();
+        let payload = serde_json::to_vec(&json!({"settings": settings, "request": pod})).unwrap();
+        let verdict = evaluate(&payload, |n| lookups.resolve(n));
+        let made = match &verdict {
+            Verdict::Mutate(m) => serde_json::from_str::<Value>(&m.object).unwrap(),
+            Verdict::Accept | Verdict::Warn(_) => pod["object"].clone(),
+            Verdict::Reject(r) => panic!("a Pod made from an admitted template was refused: {r}"),
+        };
+        if now.is_empty() {
+            prop_assert!(matches!(verdict, Verdict::Warn(_)), "{:?}", verdict);
+            return Ok(());
+        }
+        // A template that holds the names (not the annotation alone, the
+        // GitOps form) already points them at its address.
+        let held = |name: &String| template["spec"]["hostAliases"].as_array().is_some_and(|entries| {
+            entries.iter().any(|e| e["hostnames"].as_array().is_some_and(|h| h.contains(&json!(name))))
+        });
+        if now == then && names.iter().all(held) {
+            prop_assert_eq!(&verdict, &Verdict::Accept);
+        }
+        let entries = made["spec"]["hostAliases"].as_array().cloned().unwrap_or_default();
+        for name in &names {
+            let mut at: Vec<std::net::IpAddr> = entries.iter()
+                .filter(|e| e["hostnames"].as_array().is_some_and(|h| h.contains(&json!(name))))
+                .filter_map(|e| e["ip"].as_str()?.parse().ok())
+                .collect();
+            at.sort();
+            let mut expected = now.clone();
+            expected.sort();
+            prop_assert_eq!(at, expected, "{} in {:?}", name, entries);
+        }
     }
 
     #[test]

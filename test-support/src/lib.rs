@@ -382,8 +382,13 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
         request["kind"]["group"].as_str().unwrap_or_default(),
         request["kind"]["kind"].as_str().unwrap_or_default(),
     );
-    let applies = matches!(request["operation"].as_str(), Some("CREATE" | "UPDATE"))
-        && path.is_some_and(|path| reference_has_host_gateway(object, path));
+    let operation = request["operation"].as_str().unwrap_or_default();
+    let changes = matches!(operation, "CREATE" | "UPDATE");
+    let host_gateway = changes && path.is_some_and(|path| reference_has_host_gateway(object, path));
+    let intent = match path {
+        Some(path) if changes && well_formed(&parsed) => reference_intent(request, path),
+        _ => ReferenceIntent::default(),
+    };
 
     match &verdict {
         Verdict::Reject(Rejection::UnreadableRequest(message)) => {
@@ -393,14 +398,23 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
             );
             return;
         }
+        _ if intent.refused => {
+            assert!(
+                matches!(verdict, Verdict::Reject(Rejection::BadAnnotation(_))),
+                "a malformed template annotation gave {verdict:?}"
+            );
+            assert!(verdict_message(&verdict).contains(REFERENCE_ANNOTATION));
+            assert!(dns.asked.is_empty(), "looked up {:?} for nothing", dns.asked);
+            return;
+        }
         _ if well_formed(&parsed) && injection_settings(&parsed).is_some() => {
             if let Some(settings) = injection_settings(&parsed) {
                 check_injection(request, &verdict, &dns, &settings);
             }
             return;
         }
-        _ if !applies => {
-            assert_eq!(verdict, Verdict::Accept);
+        _ if !host_gateway && intent.refresh.is_empty() => {
+            assert_accepted(&verdict, intent.ignored);
             assert!(
                 dns.asked.is_empty(),
                 "looked up {:?} for nothing",
@@ -415,6 +429,12 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
     };
     let settings = match reference_settings(&parsed["settings"]) {
         Ok(settings) => settings,
+        Err(_) if !host_gateway => {
+            // Invalid settings never refuse an object that asked for no
+            // host-gateway.
+            assert_accepted(&verdict, intent.ignored);
+            return;
+        }
         Err(fields) => {
             let Verdict::Reject(Rejection::InvalidSettings(e)) = &verdict else {
                 panic!("invalid settings ({fields:?}) gave {verdict:?}");
@@ -439,6 +459,20 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
     } else {
         found.clone()
     };
+    if expected_addresses.is_empty() && !host_gateway {
+        // Never refused: admitted as it is, saying which names stay put.
+        let Verdict::Warn(warnings) = &verdict else {
+            panic!("expected a warning, got {verdict:?}");
+        };
+        assert_eq!(warnings.len(), 1 + usize::from(intent.ignored));
+        let last = warnings.last().map(ToString::to_string).unwrap_or_default();
+        assert!(
+            last.contains(&intent.refresh[0]),
+            "the warning names {}: {last}",
+            intent.refresh[0]
+        );
+        return;
+    }
     if expected_addresses.is_empty() {
         let Verdict::Reject(Rejection::NoAddress(shortfall)) = &verdict else {
             panic!("expected a rejection, got {verdict:?}");
@@ -464,19 +498,31 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
         );
         return;
     }
+    let expected = reference_expected(object, path, &intent, &expected_addresses);
+    let warnings = usize::from(found.is_empty()) + usize::from(intent.ignored);
+    if &expected == object {
+        match &verdict {
+            Verdict::Mutate(mutation) => {
+                let mutated: Value = serde_json::from_str(&mutation.object).expect("JSON");
+                assert_eq!(&mutated, object);
+            }
+            Verdict::Warn(given) => assert_eq!(given.len(), warnings),
+            Verdict::Accept => assert_eq!(warnings, 0),
+            Verdict::Reject(_) => panic!("refused an object that needs no change: {verdict:?}"),
+        }
+        return;
+    }
     let Verdict::Mutate(mutation) = &verdict else {
         panic!("expected a mutation, got {verdict:?}");
     };
     let mutated: Value =
         serde_json::from_str(&mutation.object).expect("the mutated object is JSON");
-    assert_eq!(
-        mutated,
-        reference_rewrite(object, path, &expected_addresses)
-    );
-    assert_eq!(mutation.warnings.len(), usize::from(found.is_empty()));
+    assert_eq!(mutated, expected);
+    assert_eq!(mutation.warnings.len(), warnings);
     assert_no_address_written_twice(&mutated, path, &expected_addresses);
 
-    // Idempotence: the rewritten object goes through untouched.
+    // Idempotence: the rewritten object goes through unchanged (a template
+    // is looked up again, to refresh its names, and found current).
     let mut again = parsed.clone();
     again["request"]["object"] = mutated;
     let mut second_dns = dns.clone();
@@ -484,12 +530,246 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
     let second = evaluate(&serde_json::to_vec(&again).unwrap(), |name| {
         second_dns.resolve(name)
     });
-    assert_eq!(
-        second,
-        Verdict::Accept,
-        "a rewritten object was changed again"
+    assert!(
+        matches!(second, Verdict::Accept | Verdict::Warn(_)),
+        "a rewritten object was changed again: {second:?}"
     );
-    assert!(second_dns.asked.is_empty());
+    if reference_intent(&again["request"], path).refresh.is_empty() {
+        assert!(second_dns.asked.is_empty());
+    }
+}
+
+/// The annotation that carries the intent, written here apart from the
+/// policy's constant.
+pub const REFERENCE_ANNOTATION: &str = "host-gateway.kubewarden.io/hostnames";
+
+/// What the specification reads of an object's intent annotation.
+#[derive(Debug, Default)]
+pub struct ReferenceIntent {
+    /// Names that must point at the current addresses and nowhere else.
+    pub refresh: Vec<String>,
+    /// The template's annotation to write, when it changes.
+    pub annotation: Option<String>,
+    /// A Pod's malformed annotation, ignored with a warning.
+    pub ignored: bool,
+    /// A template's malformed annotation, refused.
+    pub refused: bool,
+}
+
+/// Accepted as it is; with one warning when a Pod's annotation was ignored.
+fn assert_accepted(verdict: &Verdict, ignored: bool) {
+    match verdict {
+        Verdict::Accept => assert!(!ignored, "the ignored annotation went unsaid"),
+        Verdict::Warn(warnings) => {
+            assert!(ignored, "an unexpected warning: {warnings:?}");
+            assert!(matches!(
+                warnings[..],
+                [host_gateway_policy::Warning::AnnotationIgnored(_)]
+            ));
+        }
+        other => panic!("expected the object accepted as it is, got {other:?}"),
+    }
+}
+
+/// The specification's reading of the annotation: the names, or why it is
+/// malformed (not a string, an empty item, a name that is no DNS-1123
+/// subdomain, more than 64 items).
+pub fn reference_annotation_names(value: &Value) -> Result<Vec<String>, ()> {
+    let text = value.as_str().ok_or(())?;
+    let items: Vec<&str> = text.split(',').collect();
+    if items.len() > 64 {
+        return Err(());
+    }
+    let mut names: Vec<String> = Vec::new();
+    for item in items {
+        let name = item.trim_matches([' ', '\t', '\n', '\r', '\x0c']);
+        if name.is_empty() || !reference_dns1123(name) {
+            return Err(());
+        }
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+    }
+    Ok(names)
+}
+
+/// RFC 1123 subdomains as Kubernetes writes them.
+pub fn reference_dns1123(name: &str) -> bool {
+    name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.chars().all(|c| matches!(c, 'a'..='z' | '0'..='9' | '-'))
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
+
+fn at<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
+    path.iter().try_fold(value, |value, key| value.get(*key))
+}
+
+fn metadata_of(path: &[&'static str]) -> Vec<&'static str> {
+    let mut metadata = path[..path.len() - 1].to_vec();
+    metadata.push("metadata");
+    metadata
+}
+
+/// The strings in the `hostnames` of `entry`.
+fn reference_hostnames(entry: &Value) -> Vec<String> {
+    entry
+        .get("hostnames")
+        .and_then(Value::as_array)
+        .map(|names| {
+            names
+                .iter()
+                .filter_map(|n| n.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The specification of the intent: a Pod at CREATE refreshes its
+/// annotated names (a malformed annotation is ignored with a warning); a
+/// template a controller owns is left alone; any other template refuses a
+/// malformed annotation, adds its host-gateway entries' names to it (at
+/// most 64 in all), and refreshes them where its entries name one or it
+/// holds host-gateway.
+pub fn reference_intent(request: &Value, path: &[&'static str]) -> ReferenceIntent {
+    let object = &request["object"];
+    let is_pod = request["kind"]["kind"] == "Pod" && request["kind"]["group"].as_str().unwrap_or_default().is_empty();
+    let metadata = metadata_of(path);
+    let owned = !is_pod
+        && object["metadata"]["ownerReferences"]
+            .as_array()
+            .is_some_and(|owners| owners.iter().any(|o| o["controller"] == true));
+    let annotation = at(object, &metadata)
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get(REFERENCE_ANNOTATION));
+    let mut intent = ReferenceIntent::default();
+    let annotated = match annotation.map(reference_annotation_names) {
+        None => Vec::new(),
+        Some(Ok(names)) => names,
+        Some(Err(())) if is_pod => {
+            intent.ignored = true;
+            Vec::new()
+        }
+        Some(Err(())) if owned => Vec::new(),
+        Some(Err(())) => {
+            intent.refused = true;
+            return intent;
+        }
+    };
+    if is_pod {
+        if request["operation"] == "CREATE" {
+            intent.refresh = annotated;
+        }
+        return intent;
+    }
+    if owned {
+        return intent;
+    }
+    let aliases: Vec<Value> = at(object, path)
+        .and_then(|spec| spec.get("hostAliases"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let host_gateway = reference_has_host_gateway(object, path);
+    let mut names = annotated.clone();
+    for entry in aliases.iter().filter(|e| e.get("ip").and_then(Value::as_str) == Some(HOST_GATEWAY)) {
+        for name in reference_hostnames(entry) {
+            if reference_dns1123(&name) && !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    if names != annotated && names.len() <= 64 {
+        intent.annotation = Some(names.join(","));
+    } else {
+        names = annotated;
+    }
+    let named = aliases
+        .iter()
+        .flat_map(reference_hostnames)
+        .any(|name| names.contains(&name));
+    if host_gateway || named {
+        intent.refresh = names;
+    }
+    intent
+}
+
+/// The object the specification expects: the annotation written, the
+/// refreshed names taken out of entries of other addresses (an entry left
+/// without names goes) and added on one more host-gateway entry, then the
+/// rewrite.
+pub fn reference_expected(
+    object: &Value,
+    path: &[&'static str],
+    intent: &ReferenceIntent,
+    addresses: &[IpAddr],
+) -> Value {
+    let mut object = object.clone();
+    if let Some(value) = &intent.annotation {
+        let metadata = metadata_of(path);
+        let (parent, last) = metadata.split_at(metadata.len() - 1);
+        let mut target = &mut object;
+        for key in parent {
+            match target.get_mut(*key) {
+                Some(inner) => target = inner,
+                None => return reference_rewrite(&object, path, addresses),
+            }
+        }
+        // Written only where each level is an object, or absent or null.
+        let fits = |v: Option<&Value>| v.is_none_or(|v| v.is_object() || v.is_null());
+        if target.is_object()
+            && fits(target.get(last[0]))
+            && fits(target.get(last[0]).and_then(|m| m.get("annotations")))
+        {
+            let meta = &mut target[last[0]];
+            if meta.is_null() {
+                *meta = serde_json::json!({});
+            }
+            if !meta["annotations"].is_object() {
+                meta["annotations"] = serde_json::json!({});
+            }
+            meta["annotations"][REFERENCE_ANNOTATION] = Value::String(value.clone());
+        }
+    }
+    if !intent.refresh.is_empty() {
+        let mut spec = &mut object;
+        for key in path {
+            spec = &mut spec[*key];
+        }
+        if let Some(aliases) = spec.get_mut("hostAliases").and_then(Value::as_array_mut) {
+            let mut kept = Vec::new();
+            for mut entry in aliases.drain(..) {
+                let stale = entry
+                    .get("ip")
+                    .and_then(Value::as_str)
+                    .and_then(|ip| ip.parse::<IpAddr>().ok())
+                    .is_some_and(|ip| !addresses.contains(&ip));
+                let own = reference_hostnames(&entry);
+                if stale && own.iter().any(|n| intent.refresh.contains(n)) {
+                    let left: Vec<String> =
+                        own.into_iter().filter(|n| !intent.refresh.contains(n)).collect();
+                    if left.is_empty() {
+                        continue;
+                    }
+                    entry["hostnames"] = serde_json::json!(left);
+                }
+                kept.push(entry);
+            }
+            *aliases = kept;
+        }
+        let entry = serde_json::json!({"ip": HOST_GATEWAY, "hostnames": intent.refresh});
+        if spec.is_object() {
+            match spec.get_mut("hostAliases") {
+                Some(Value::Array(aliases)) => aliases.push(entry),
+                Some(Value::Null) | None => spec["hostAliases"] = Value::Array(vec![entry]),
+                Some(_) => {}
+            }
+        }
+    }
+    reference_rewrite(&object, path, addresses)
 }
 
 /// The specification of the settings, written over `serde_json::Value`
@@ -649,6 +929,12 @@ pub fn check_injection(request: &Value, verdict: &Verdict, dns: &ScriptedDns, se
     let object = &request["object"];
     if reference_has_host_gateway(object, &["spec"]) {
         return; // host-gateway's own properties cover this pod.
+    }
+    if object["metadata"]["annotations"].get(REFERENCE_ANNOTATION).is_some() {
+        // The intent and injection share one step, which never refuses a
+        // pod without host-gateway (the unit tests check their meeting).
+        assert!(!matches!(verdict, Verdict::Reject(_)), "{verdict:?}");
+        return;
     }
     let bare = |n: &str| n.trim_end_matches('.').to_ascii_lowercase();
     let aliases = |o: &Value| {
