@@ -130,8 +130,16 @@ pub fn with_annotation(object: &str, metadata_path: &[&str], value: &str) -> Opt
     let (parent_path, last) = metadata_path.split_at(metadata_path.len().checked_sub(1)?);
     let parent = json::path(object, parent_path).filter(|p| p.starts_with('{'))?;
     match json::field(parent, last[0]) {
-        None => insert_member(object, parent, &member(last[0], &format!("{{\"annotations\":{annotations}}}"))),
-        Some("null") => replace(object, json::field(parent, last[0])?, &format!("{{\"annotations\":{annotations}}}")),
+        None => insert_member(
+            object,
+            parent,
+            &member(last[0], &format!("{{\"annotations\":{annotations}}}")),
+        ),
+        Some("null") => replace(
+            object,
+            json::field(parent, last[0])?,
+            &format!("{{\"annotations\":{annotations}}}"),
+        ),
         Some(metadata) if metadata.starts_with('{') => match json::field(metadata, "annotations") {
             None => insert_member(object, metadata, &member("annotations", &annotations)),
             Some("null") => replace(object, json::field(metadata, "annotations")?, &annotations),
@@ -155,7 +163,11 @@ fn replace(object: &str, inner: &str, text: &str) -> Option<String> {
 /// object.
 fn insert_member(object: &str, map: &str, member: &str) -> Option<String> {
     let end = json::offset_in(object, map)? + map.len() - 1;
-    let comma = if json::members(map)?.is_empty() { "" } else { "," };
+    let comma = if json::members(map)?.is_empty() {
+        ""
+    } else {
+        ","
+    };
     Some([&object[..end], comma, member, &object[end..]].concat())
 }
 
@@ -242,16 +254,29 @@ mod tests {
     #[test]
     fn other_shapes_get_no_annotation() {
         let path = metadata_path(&["spec", "template", "spec"]);
-        assert_eq!(with_annotation(r#"{"spec":{"template":[]}}"#, &path, "x"), None);
         assert_eq!(
-            with_annotation(r#"{"spec":{"template":{"metadata":{"annotations":[]}}}}"#, &path, "x"),
+            with_annotation(r#"{"spec":{"template":[]}}"#, &path, "x"),
+            None
+        );
+        assert_eq!(
+            with_annotation(
+                r#"{"spec":{"template":{"metadata":{"annotations":[]}}}}"#,
+                &path,
+                "x"
+            ),
             None
         );
     }
 
     #[rstest]
-    #[case::controller(r#"{"metadata":{"ownerReferences":[{"kind":"Deployment","controller":true}]}}"#, true)]
-    #[case::not_controller(r#"{"metadata":{"ownerReferences":[{"kind":"Deployment","controller":false}]}}"#, false)]
+    #[case::controller(
+        r#"{"metadata":{"ownerReferences":[{"kind":"Deployment","controller":true}]}}"#,
+        true
+    )]
+    #[case::not_controller(
+        r#"{"metadata":{"ownerReferences":[{"kind":"Deployment","controller":false}]}}"#,
+        false
+    )]
     #[case::no_flag(r#"{"metadata":{"ownerReferences":[{"kind":"Deployment"}]}}"#, false)]
     #[case::none(r#"{"metadata":{}}"#, false)]
     fn knows_a_controlled_object(#[case] object: &str, #[case] expected: bool) {

@@ -79,7 +79,9 @@ pub fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
 /// serde_json's `Value` keeps it).
 pub fn path<'a>(text: &'a str, keys: &[&str]) -> Option<&'a str> {
     if keys.is_empty() {
-        return serde_json::from_str::<&RawValue>(text).ok().map(RawValue::get);
+        return serde_json::from_str::<&RawValue>(text)
+            .ok()
+            .map(RawValue::get);
     }
     serde_json::Deserializer::from_str(text)
         .deserialize_any(Path(keys))
@@ -210,11 +212,17 @@ mod tests {
         );
         assert_eq!(path(text, &["spec", "template", "x"]), None);
         assert_eq!(path(r#"{"spec":[{"a":1}]}"#, &["spec", "a"]), None);
-        assert_eq!(path(r#"{"spec":{"a":1},"spec":{"a":2}}"#, &["spec", "a"]), Some("2"));
+        assert_eq!(
+            path(r#"{"spec":{"a":1},"spec":{"a":2}}"#, &["spec", "a"]),
+            Some("2")
+        );
         assert_eq!(path(r#"{"spec":{"a":1},"spec":3}"#, &["spec", "a"]), None);
         assert_eq!(path(" [1] ", &[]), Some("[1]"));
         for shape in ["null", "true", "1", "-1", "1.5", r#""s""#, "[]"] {
-            assert_eq!(path(&format!(r#"{{"spec":{shape}}}"#), &["spec", "a"]), None);
+            assert_eq!(
+                path(&format!(r#"{{"spec":{shape}}}"#), &["spec", "a"]),
+                None
+            );
         }
     }
 
@@ -226,7 +234,10 @@ mod tests {
         assert_eq!(offset_in(text, items[1]), Some(7));
         assert_eq!(offset_in(text, "elsewhere"), None);
         assert_eq!(string(items[0]).as_deref(), Some("a"));
-        assert_eq!(string(r#""host\u002dgateway""#).as_deref(), Some("host-gateway"));
+        assert_eq!(
+            string(r#""host\u002dgateway""#).as_deref(),
+            Some("host-gateway")
+        );
         assert_eq!(string("1"), None);
         assert!(elements(r#"{"a":1}"#).is_none());
     }

@@ -5,8 +5,8 @@ use std::net::IpAddr;
 
 use crate::ip_family::IpFamily;
 use crate::messages::{Miss, Shortfall};
-use crate::text::fit;
 use crate::settings::Settings;
+use crate::text::fit;
 
 /// Longest resolver reason kept, in bytes: the resolver's words are short.
 const MAX_REASON_BYTES: usize = 64;

@@ -4,8 +4,8 @@
 
 use std::fmt;
 
-use crate::ip_family::IpFamily;
 use crate::intent::{AnnotationError, HOSTNAMES_ANNOTATION};
+use crate::ip_family::IpFamily;
 use crate::settings::SettingsError;
 use crate::text::{excerpt, fit};
 
@@ -208,12 +208,12 @@ impl fmt::Display for Warning {
                 addresses,
             } => (shortfall, addresses),
             Warning::AnnotationIgnored(error) => {
-                let text = format!(
-                    "host-gateway: annotation {HOSTNAMES_ANNOTATION} ignored: it {error}"
-                );
+                let text =
+                    format!("host-gateway: annotation {HOSTNAMES_ANNOTATION} ignored: it {error}");
                 return f.write_str(&fit(&text, MAX_WARNING_BYTES));
             }
-            Warning::NotInjected { names, shortfall } | Warning::NotRefreshed { names, shortfall } => {
+            Warning::NotInjected { names, shortfall }
+            | Warning::NotRefreshed { names, shortfall } => {
                 let outcome = match self {
                     Warning::NotInjected { .. } => "not added",
                     _ => "left at the address they had",

@@ -8,18 +8,18 @@ use serde::Deserialize;
 use serde_json::error::Category;
 use serde_json::value::RawValue;
 
+use crate::intent;
 use crate::json;
 use crate::lookup::{Choice, choose_addresses};
 use crate::messages::{Rejection, Warning, object_name, rewrite_summary};
-use crate::text::excerpt;
 use crate::pod_spec::pod_spec_path;
 use crate::prefilter::may_contain_any;
-use crate::intent;
 use crate::rewrite::{
     HOST_GATEWAY, HostAliases, hostnames_present, names_any_of, with_host_gateway_entry,
     without_stale_names,
 };
 use crate::settings::{Settings, comparable_name};
+use crate::text::excerpt;
 
 /// What the policy answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,7 +177,9 @@ fn diagnose(text: &str, error: serde_json::Error) -> PayloadError {
         return PayloadError::unreadable(error);
     }
     let shape = |raw: Option<&str>, field| match raw {
-        Some(raw) if !raw.starts_with('{') && raw != "null" => Err(PayloadError::FieldNotAnObject(field)),
+        Some(raw) if !raw.starts_with('{') && raw != "null" => {
+            Err(PayloadError::FieldNotAnObject(field))
+        }
         _ => Ok(()),
     };
     let check = || {
@@ -189,7 +191,9 @@ fn diagnose(text: &str, error: serde_json::Error) -> PayloadError {
         shape(request.and_then(|r| json::field(r, "kind")), "request.kind")?;
         Ok(())
     };
-    check().err().unwrap_or_else(|| PayloadError::unreadable(error))
+    check()
+        .err()
+        .unwrap_or_else(|| PayloadError::unreadable(error))
 }
 
 /// Evaluates a `validate` payload (`{"settings": ..., "request": ...}`).
@@ -248,7 +252,14 @@ where
         refresh,
         annotation,
         mut warnings,
-    } = match read_intent(object, path, &metadata, is_pod, is_pod_create, host_gateway.as_ref()) {
+    } = match read_intent(
+        object,
+        path,
+        &metadata,
+        is_pod,
+        is_pod_create,
+        host_gateway.as_ref(),
+    ) {
         Ok(intent) => intent,
         Err(rejection) => return Verdict::Reject(rejection),
     };

@@ -49,7 +49,10 @@ mod tests {
         let json = r#"{"settings":{"injectHostnames":["h"]}}"#;
         assert!(may_contain_any(json, &[HOST_GATEWAY, "injectHostnames"]));
         assert!(!may_contain_any(json, &[HOST_GATEWAY]));
-        assert!(may_contain_any(r#"{"\u0069":1}"#, &[HOST_GATEWAY, "injectHostnames"]));
+        assert!(may_contain_any(
+            r#"{"\u0069":1}"#,
+            &[HOST_GATEWAY, "injectHostnames"]
+        ));
     }
 
     #[test]

@@ -341,7 +341,12 @@ pub fn without_stale_names(
         let raw = json::field(entry, "hostnames")?;
         let at = json::offset_in(entry, raw)?;
         kept.push(Cow::Owned(
-            [&entry[..at], &json::quoted_list(&left), &entry[at + raw.len()..]].concat(),
+            [
+                &entry[..at],
+                &json::quoted_list(&left),
+                &entry[at + raw.len()..],
+            ]
+            .concat(),
         ));
     }
     if !changed {

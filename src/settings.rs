@@ -225,8 +225,8 @@ fn parse_ip_families(value: &str) -> Result<Vec<IpFamily>, SettingsError> {
     check_count(FIELD, names.len(), 2)?;
     let mut families = Vec::with_capacity(names.len());
     for name in &names {
-        let family =
-            IpFamily::from_name(name).ok_or_else(|| SettingsError::UnknownIpFamily(excerpt(name)))?;
+        let family = IpFamily::from_name(name)
+            .ok_or_else(|| SettingsError::UnknownIpFamily(excerpt(name)))?;
         if families.contains(&family) {
             return Err(SettingsError::RepeatedIpFamily(family));
         }

@@ -32,20 +32,41 @@ fn every_fixture_gets_its_outcome_and_only_its_patch() {
         let request = fixture(name);
         let policy = docker_desktop();
         let evaluation = policy.evaluate(&json!({}), &request);
+        if outcome == "reject" {
+            assert!(!evaluation.accepted(), "{name}");
+            assert!(policy.host_log().lookups.is_empty(), "{name}");
+            continue;
+        }
         assert!(evaluation.accepted(), "{name}: {evaluation:?}");
         match outcome.as_str() {
-            "accept" => {
+            "accept" | "warn" | "current" => {
                 assert_eq!(evaluation.patch, None, "{name}");
                 assert_eq!(
                     evaluation.response.as_ref().unwrap()["mutated_object"],
                     Value::Null,
                     "{name}"
                 );
-                assert!(policy.host_log().lookups.is_empty(), "{name}");
+                assert_eq!(
+                    evaluation.warnings().is_empty(),
+                    outcome != "warn",
+                    "{name}"
+                );
+                let lookups: &[&str] = if outcome == "current" { &[DOCKER] } else { &[] };
+                assert_eq!(policy.host_log().lookups, lookups, "{name}");
                 assert!(
                     policy.host_log().logs.is_empty(),
                     "{name}: logged on the accept path"
                 );
+            }
+            "refresh" => {
+                let patch = evaluation.patch.clone().expect("a patch");
+                assert_eq!(
+                    patched(&request["object"], &patch),
+                    common::expected_object(&request, DOCKER_V4),
+                    "{name}"
+                );
+                assert_eq!(policy.host_log().lookups, [DOCKER], "{name}");
+                mutated += 1;
             }
             "mutate" | "as-stored" => {
                 let patch = evaluation.patch.clone().expect("a patch");
@@ -77,11 +98,16 @@ fn two_families_patch_only_inside_host_aliases() {
         let request = fixture(name);
         let evaluation =
             docker_desktop().evaluate(&json!({"ipFamilies": ["IPv4", "IPv6"]}), &request);
-        let pointer = host_aliases_pointer(request["kind"]["kind"].as_str().unwrap());
+        let kind = request["kind"]["kind"].as_str().unwrap();
+        let pointer = host_aliases_pointer(kind);
+        let annotations = format!("{}/annotations", common::pod_metadata_pointer(kind));
         let patch = evaluation.patch.expect("a patch");
         for op in patch.as_array().unwrap() {
             let path = op["path"].as_str().unwrap();
-            assert!(path.starts_with(&format!("{pointer}/")), "{name}: {op}");
+            assert!(
+                path.starts_with(&format!("{pointer}/")) || (kind != "Pod" && path == annotations),
+                "{name}: {op}"
+            );
             assert!(
                 ["replace", "add", "remove"].contains(&op["op"].as_str().unwrap()),
                 "{name}: {op}"
@@ -124,9 +150,10 @@ fn unresolvable_name_rejects_with_one_sentence() {
     assert_eq!(
         evaluation.message(),
         Some(
-            "cannot replace host-gateway in hostAliases: no IPv4 address for host.docker.internal \
-             (Name does not resolve); make one of these names resolvable from the policy server \
-             or set fallbackAddresses"
+            "cannot replace host-gateway in hostAliases: no IPv4 address for host.docker.internal, \
+             host.lima.internal, host.containers.internal, host.k3d.internal, \
+             host.minikube.internal (Name does not resolve); make one of these names resolvable \
+             from the policy server or set fallbackAddresses"
         )
     );
 }
@@ -209,9 +236,11 @@ fn fallback_is_used_with_a_warning() {
     assert!(evaluation.accepted());
     assert_eq!(
         evaluation.patch,
-        Some(
-            json!([{"op": "replace", "path": "/spec/template/spec/hostAliases/1/ip", "value": "172.18.0.1"}])
-        )
+        Some(json!([
+            {"op": "add", "path": "/spec/template/metadata/annotations",
+             "value": {"host-gateway.kubewarden.io/hostnames": "db.local,cache.local"}},
+            {"op": "replace", "path": "/spec/template/spec/hostAliases/1/ip", "value": "172.18.0.1"}
+        ]))
     );
     assert_eq!(
         evaluation.warnings(),
@@ -451,7 +480,8 @@ fn inject_hostnames_in_the_compiled_module() {
         evaluation.warnings(),
         [
             "host-gateway: host.docker.internal not added: no IPv4 address for \
-          host.docker.internal (Name does not resolve)"
+          host.docker.internal, host.lima.internal, host.containers.internal, \
+          host.k3d.internal, host.minikube.internal (Name does not resolve)"
         ]
     );
 }

@@ -7,11 +7,12 @@ use rstest::rstest;
 use serde_json::{Value, json};
 
 use host_gateway_policy::{
-    HANDLED_KINDS, INJECT_ANNOTATION, IpFamily, MAX_REJECTION_BYTES, Miss, Rejection,
-    SettingsError, Shortfall, Verdict, evaluate,
+    HANDLED_KINDS, HOSTNAMES_ANNOTATION, INJECT_ANNOTATION, IpFamily, MAX_REJECTION_BYTES, Miss,
+    Rejection, SettingsError, Shortfall, Verdict, evaluate,
 };
 use host_gateway_test_support::{
-    REFERENCE_KINDS, ScriptedDns, outcomes, payload, read_fixture, reference_rewrite,
+    REFERENCE_KINDS, ScriptedDns, outcomes, payload, read_fixture, reference_expected,
+    reference_intent,
 };
 
 const DOCKER: &str = "host.docker.internal";
@@ -74,9 +75,26 @@ fn every_fixture_has_its_outcome() {
                 assert_eq!(verdict, Verdict::Accept, "{name}");
                 assert!(dns.asked.is_empty(), "{name}: looked up {:?}", dns.asked);
             }
-            "mutate" | "as-stored" => {
-                let expected_object =
-                    reference_rewrite(&request["object"], path_of(&request), &ips(&[DOCKER_V4]));
+            "current" => {
+                assert_eq!(verdict, Verdict::Accept, "{name}");
+                assert_eq!(dns.asked, [DOCKER], "{name}");
+            }
+            "warn" => {
+                assert!(matches!(verdict, Verdict::Warn(_)), "{name}: {verdict:?}");
+                assert!(dns.asked.is_empty(), "{name}: looked up {:?}", dns.asked);
+            }
+            "reject" => {
+                assert!(matches!(verdict, Verdict::Reject(_)), "{name}: {verdict:?}");
+                assert!(dns.asked.is_empty(), "{name}: looked up {:?}", dns.asked);
+            }
+            "mutate" | "as-stored" | "refresh" => {
+                let path = path_of(&request);
+                let expected_object = reference_expected(
+                    &request["object"],
+                    path,
+                    &reference_intent(&request, path),
+                    &ips(&[DOCKER_V4]),
+                );
                 assert_ne!(expected_object, request["object"], "{name}");
                 assert_eq!(mutated_object(&verdict), expected_object, "{name}");
                 assert_eq!(dns.asked, [DOCKER], "{name}");
@@ -90,7 +108,8 @@ fn every_fixture_has_its_outcome() {
 }
 
 /// Fields no Kubernetes release has, at every level, survive: the object
-/// differs from the input only in the rewritten `ip` values.
+/// differs from the input only in the rewritten `ip` values and, for a
+/// template, the intent annotation added last to its metadata.
 #[rstest]
 #[case::pod("pod_host_gateway.json")]
 #[case::pod_template("podtemplate_host_gateway.json")]
@@ -114,6 +133,14 @@ fn unknown_fields_survive(#[case] fixture: &str) {
         spec = &mut spec[*key];
     }
     spec["hostAliases"][1]["ip"] = json!(DOCKER_V4);
+    let template = request["kind"]["kind"] != "Pod";
+    if template {
+        let mut metadata = &mut expected;
+        for key in &path_of(&request)[..path_of(&request).len() - 1] {
+            metadata = &mut metadata[*key];
+        }
+        metadata["metadata"]["annotations"] = json!({HOSTNAMES_ANNOTATION: "db.local,cache.local"});
+    }
     assert_eq!(mutated_object(&verdict), expected);
 
     // Byte for byte: the text is the input's with one value swapped.
@@ -124,14 +151,19 @@ fn unknown_fields_survive(#[case] fixture: &str) {
     let Verdict::Mutate(mutation_compact) = verdict else {
         panic!("expected a mutation");
     };
-    assert_eq!(
-        mutation_compact.object,
-        input_object.replacen(
-            "\"ip\":\"host-gateway\"",
-            &format!("\"ip\":\"{DOCKER_V4}\""),
-            1
-        )
+    let mut expected_text = input_object.replacen(
+        "\"ip\":\"host-gateway\"",
+        &format!("\"ip\":\"{DOCKER_V4}\""),
+        1,
     );
+    if template {
+        expected_text = expected_text.replacen(
+            "\"zzFutureTemplateField\":true",
+            "\"zzFutureTemplateField\":true,\"annotations\":{\"host-gateway.kubewarden.io/hostnames\":\"db.local,cache.local\"}",
+            1,
+        );
+    }
+    assert_eq!(mutation_compact.object, expected_text);
     assert!(mutation.warnings.is_empty());
 }
 
@@ -182,9 +214,10 @@ fn fallback_is_used_with_a_warning() {
              (Name does not resolve); used fallback 172.18.0.1, fc00:f853:ccd:e793::1"
         ]
     );
-    let expected = reference_rewrite(
+    let expected = reference_expected(
         &request["object"],
         path_of(&request),
+        &reference_intent(&request, path_of(&request)),
         &ips(&["172.18.0.1", "fc00:f853:ccd:e793::1"]),
     );
     assert_eq!(mutated_object(&verdict), expected);
@@ -237,7 +270,7 @@ fn host_error_is_quoted_by_its_first_line() {
     };
     let message = rejection.to_string();
     assert!(
-        message.contains("host.docker.internal (failed to lookup address information)"),
+        message.contains("host.minikube.internal (failed to lookup address information)"),
         "{message}"
     );
     assert!(!message.contains("backtrace"));
@@ -413,16 +446,18 @@ fn long_names_are_named_whole() {
 /// `kubectl apply` after the entry was removed from the manifest while
 /// other entries remain: kubectl sends `{"$patch":"delete","ip":"host-gateway"}`,
 /// which matches nothing stored, so the stored list comes back as it was,
-/// rewritten entry included. No `host-gateway`, so nothing to do, no lookup.
+/// rewritten entry included. The Pod (an UPDATE) has nothing to do and is
+/// not looked up; the template's annotated names are looked up again, and
+/// the address has not moved.
 #[rstest]
-#[case::deployment("deployment_reapplied.json")]
-#[case::pod("pod_reapplied.json")]
-fn an_entry_removed_from_the_manifest_stays_stored(#[case] fixture: &str) {
+#[case::deployment("deployment_reapplied.json", &[DOCKER])]
+#[case::pod("pod_reapplied.json", &[])]
+fn an_entry_removed_from_the_manifest_stays_stored(#[case] fixture: &str, #[case] asked: &[&str]) {
     let mut request = read_fixture(fixture);
     request["object"] = request["oldObject"].clone();
     let mut dns = ScriptedDns::docker_desktop();
     assert_eq!(dns.evaluate(&request, &json!({})), Verdict::Accept);
-    assert!(dns.asked.is_empty());
+    assert_eq!(dns.asked, asked);
 }
 
 /// A second apply of an unchanged manifest, with the server's merge putting
@@ -534,7 +569,8 @@ fn a_pod_that_asked_for_nothing_is_admitted_with_a_warning_when_nothing_resolves
         warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
         [
             "host-gateway: host.docker.internal not added: no IPv4 address for \
-          host.docker.internal (Name does not resolve)"
+          host.docker.internal, host.lima.internal, host.containers.internal, \
+          host.k3d.internal, host.minikube.internal (Name does not resolve)"
         ]
     );
 }

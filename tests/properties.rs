@@ -79,9 +79,7 @@ fn host_aliases() -> impl Strategy<Value = Option<Value>> {
     host_aliases_of(0..5)
 }
 
-fn host_aliases_of(
-    entries: std::ops::Range<usize>,
-) -> impl Strategy<Value = Option<Value>> {
+fn host_aliases_of(entries: std::ops::Range<usize>) -> impl Strategy<Value = Option<Value>> {
     prop_oneof![
         6 => prop::collection::vec(host_alias(), entries).prop_map(|a| Some(Value::Array(a))),
         1 => Just(None),

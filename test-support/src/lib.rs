@@ -404,7 +404,11 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
                 "a malformed template annotation gave {verdict:?}"
             );
             assert!(verdict_message(&verdict).contains(REFERENCE_ANNOTATION));
-            assert!(dns.asked.is_empty(), "looked up {:?} for nothing", dns.asked);
+            assert!(
+                dns.asked.is_empty(),
+                "looked up {:?} for nothing",
+                dns.asked
+            );
             return;
         }
         _ if well_formed(&parsed) && injection_settings(&parsed).is_some() => {
@@ -479,7 +483,10 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
         };
         let message = verdict_message(&verdict);
         assert!(message.contains("host-gateway"));
-        if asked > 0 && dns.runtime_answer(&settings.hostnames[asked - 1]) == Err(RUNTIME_NOT_GRANTED.to_string()) {
+        if asked > 0
+            && dns.runtime_answer(&settings.hostnames[asked - 1])
+                == Err(RUNTIME_NOT_GRANTED.to_string())
+        {
             assert_eq!(shortfall, &host_gateway_policy::Shortfall::NotGranted);
             assert!(message.contains("spec.namespacedPoliciesCapabilities"));
             return;
@@ -598,7 +605,9 @@ pub fn reference_dns1123(name: &str) -> bool {
     name.len() <= 253
         && name.split('.').all(|label| {
             !label.is_empty()
-                && label.chars().all(|c| matches!(c, 'a'..='z' | '0'..='9' | '-'))
+                && label
+                    .chars()
+                    .all(|c| matches!(c, 'a'..='z' | '0'..='9' | '-'))
                 && !label.starts_with('-')
                 && !label.ends_with('-')
         })
@@ -636,7 +645,11 @@ fn reference_hostnames(entry: &Value) -> Vec<String> {
 /// holds host-gateway.
 pub fn reference_intent(request: &Value, path: &[&'static str]) -> ReferenceIntent {
     let object = &request["object"];
-    let is_pod = request["kind"]["kind"] == "Pod" && request["kind"]["group"].as_str().unwrap_or_default().is_empty();
+    let is_pod = request["kind"]["kind"] == "Pod"
+        && request["kind"]["group"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty();
     let metadata = metadata_of(path);
     let owned = !is_pod
         && object["metadata"]["ownerReferences"]
@@ -675,7 +688,10 @@ pub fn reference_intent(request: &Value, path: &[&'static str]) -> ReferenceInte
         .unwrap_or_default();
     let host_gateway = reference_has_host_gateway(object, path);
     let mut names = annotated.clone();
-    for entry in aliases.iter().filter(|e| e.get("ip").and_then(Value::as_str) == Some(HOST_GATEWAY)) {
+    for entry in aliases
+        .iter()
+        .filter(|e| e.get("ip").and_then(Value::as_str) == Some(HOST_GATEWAY))
+    {
         for name in reference_hostnames(entry) {
             if reference_dns1123(&name) && !names.contains(&name) {
                 names.push(name);
@@ -749,8 +765,10 @@ pub fn reference_expected(
                     .is_some_and(|ip| !addresses.contains(&ip));
                 let own = reference_hostnames(&entry);
                 if stale && own.iter().any(|n| intent.refresh.contains(n)) {
-                    let left: Vec<String> =
-                        own.into_iter().filter(|n| !intent.refresh.contains(n)).collect();
+                    let left: Vec<String> = own
+                        .into_iter()
+                        .filter(|n| !intent.refresh.contains(n))
+                        .collect();
                     if left.is_empty() {
                         continue;
                     }
@@ -930,7 +948,10 @@ pub fn check_injection(request: &Value, verdict: &Verdict, dns: &ScriptedDns, se
     if reference_has_host_gateway(object, &["spec"]) {
         return; // host-gateway's own properties cover this pod.
     }
-    if object["metadata"]["annotations"].get(REFERENCE_ANNOTATION).is_some() {
+    if object["metadata"]["annotations"]
+        .get(REFERENCE_ANNOTATION)
+        .is_some()
+    {
         // The intent and injection share one step, which never refuses a
         // pod without host-gateway (the unit tests check their meeting).
         assert!(!matches!(verdict, Verdict::Reject(_)), "{verdict:?}");
@@ -1125,5 +1146,3 @@ pub fn reference_has_host_gateway(object: &Value, path: &[&str]) -> bool {
                 .any(|entry| entry.get("ip").and_then(Value::as_str) == Some(HOST_GATEWAY))
         })
 }
-
-

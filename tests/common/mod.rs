@@ -86,11 +86,73 @@ pub fn host_gateway_indices(request: &Value) -> Vec<usize> {
 }
 
 /// The exact patch policy-server sends for a fixture when one IPv4
-/// `address` is found: the `ip` of its one `host-gateway` entry replaced;
+/// `address` is found: for a template, its annotation gains the entry's
+/// names; the `ip` of its one `host-gateway` entry replaced;
 /// when an entry already holds `address`, the `host-gateway` entry removed
 /// and its new names added there; and for the two entries of
 /// `pod_two_host_gateway_entries.json`, one entry holding both entries' names.
 pub fn expected_patch(request: &Value, address: &str) -> Value {
+    let mut ops = annotation_ops(request);
+    let Value::Array(aliases) = host_aliases_patch(request, address) else {
+        unreachable!("a patch is a list");
+    };
+    ops.extend(aliases);
+    Value::Array(ops)
+}
+
+/// The annotation key as a JSON pointer token (`/` escaped as `~1`).
+pub const ANNOTATION_TOKEN: &str = "host-gateway.kubewarden.io~1hostnames";
+
+/// The JSON pointer of the Pod metadata of each kind, beside its pod spec.
+pub fn pod_metadata_pointer(kind: &str) -> String {
+    let aliases = host_aliases_pointer(kind);
+    let spec = aliases.strip_suffix("/hostAliases").unwrap();
+    format!("{}/metadata", spec.strip_suffix("/spec").unwrap())
+}
+
+/// What a template's annotation gains: the names of its `host-gateway`
+/// entries, after those it had (none for a Pod).
+fn annotation_ops(request: &Value) -> Vec<Value> {
+    let kind = request["kind"]["kind"].as_str().unwrap();
+    if kind == "Pod" {
+        return Vec::new();
+    }
+    let metadata = pod_metadata_pointer(kind);
+    let annotations = request["object"].pointer(&format!("{metadata}/annotations"));
+    let old = annotations
+        .and_then(|a| a["host-gateway.kubewarden.io/hostnames"].as_str())
+        .map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>());
+    let mut names = old.clone().unwrap_or_default();
+    let aliases = request["object"]
+        .pointer(&host_aliases_pointer(kind))
+        .unwrap();
+    for entry in aliases.as_array().unwrap() {
+        if entry["ip"] == "host-gateway" {
+            for name in entry["hostnames"].as_array().unwrap() {
+                let name = name.as_str().unwrap().to_string();
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+    }
+    let value = names.join(",");
+    match (annotations, old) {
+        (_, Some(old)) if old == names => Vec::new(),
+        (_, Some(_)) => vec![
+            json!({"op": "replace", "path": format!("{metadata}/annotations/{ANNOTATION_TOKEN}"), "value": value}),
+        ],
+        (Some(_), None) => vec![
+            json!({"op": "add", "path": format!("{metadata}/annotations/{ANNOTATION_TOKEN}"), "value": value}),
+        ],
+        (None, None) => vec![
+            json!({"op": "add", "path": format!("{metadata}/annotations"), "value": {"host-gateway.kubewarden.io/hostnames": value}}),
+        ],
+    }
+}
+
+/// The `hostAliases` part of [`expected_patch`].
+fn host_aliases_patch(request: &Value, address: &str) -> Value {
     let pointer = host_aliases_pointer(request["kind"]["kind"].as_str().unwrap());
     let aliases = request["object"]
         .pointer(&pointer)
@@ -121,6 +183,20 @@ pub fn expected_patch(request: &Value, address: &str) -> Value {
         }
         (other, _) => panic!("no expected patch for host-gateway entries at {other:?}"),
     }
+}
+
+/// The object the specification expects from a fixture when `address` is
+/// found (the reference model of the test support crate).
+pub fn expected_object(request: &Value, address: &str) -> Value {
+    let kind = request["kind"]["kind"].as_str().unwrap();
+    let group = request["kind"]["group"].as_str().unwrap();
+    let path = host_gateway_test_support::reference_path(group, kind).unwrap();
+    host_gateway_test_support::reference_expected(
+        &request["object"],
+        path,
+        &host_gateway_test_support::reference_intent(request, path),
+        &[address.parse().unwrap()],
+    )
 }
 
 /// Applies a JSON patch to a copy of `object`.
@@ -433,7 +509,8 @@ pub fn worst_case_shapes() -> Vec<Shape> {
         request["object"]["spec"]["hostAliases"] = Value::Array(aliases);
         request
     };
-    let host_gateway = |hostnames: Vec<String>| json!({"ip": "host-gateway", "hostnames": hostnames});
+    let host_gateway =
+        |hostnames: Vec<String>| json!({"ip": "host-gateway", "hostnames": hostnames});
     let shapes = [
         (
             "50,000 host-gateway entries, a name each",
