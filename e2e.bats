@@ -33,16 +33,16 @@ query() {
   [ "${lines[1]}" = '[{"op":"replace","path":"/spec/hostAliases/1/ip","value":"192.168.65.254"}]' ]
 }
 
-@test "a Deployment's pod template is rewritten" {
+@test "a Deployment's pod template is rewritten, and carries the names in its annotation" {
   run query '.patch | @base64d' docker_desktop.yml deployment_host_gateway.json
   [ "$status" -eq 0 ]
-  [ "$output" = '[{"op":"replace","path":"/spec/template/spec/hostAliases/1/ip","value":"192.168.65.254"}]' ]
+  [ "$output" = '[{"op":"add","path":"/spec/template/metadata/annotations","value":{"host-gateway.kubewarden.io/hostnames":"db.local,cache.local"}},{"op":"replace","path":"/spec/template/spec/hostAliases/1/ip","value":"192.168.65.254"}]' ]
 }
 
 @test "a CronJob's job template is rewritten" {
   run query '.patch | @base64d' docker_desktop.yml cronjob_host_gateway.json
   [ "$status" -eq 0 ]
-  [ "$output" = '[{"op":"replace","path":"/spec/jobTemplate/spec/template/spec/hostAliases/1/ip","value":"192.168.65.254"}]' ]
+  [ "$output" = '[{"op":"add","path":"/spec/jobTemplate/spec/template/metadata/annotations","value":{"host-gateway.kubewarden.io/hostnames":"db.local,cache.local"}},{"op":"replace","path":"/spec/jobTemplate/spec/template/spec/hostAliases/1/ip","value":"192.168.65.254"}]' ]
 }
 
 @test "ipFamilies IPv4 and IPv6 give one entry per family, in that order" {
@@ -61,14 +61,14 @@ query() {
   run query '(.patch | @base64d | fromjson | .[0].value), .warnings[0]' nothing_resolves.yml pod_host_gateway.json '{"fallbackAddresses":["172.18.0.1"]}'
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = "172.18.0.1" ]
-  [ "${lines[1]}" = "host-gateway: no IPv4 address for host.docker.internal (Name does not resolve); used fallback 172.18.0.1" ]
+  [ "${lines[1]}" = "host-gateway: no IPv4 address for host.docker.internal, host.lima.internal, host.containers.internal, host.k3d.internal, host.minikube.internal (Name does not resolve); used fallback 172.18.0.1" ]
 }
 
 @test "rejects with one sentence when nothing resolves and there is no fallback" {
   run query '.allowed, .status.message' nothing_resolves.yml pod_host_gateway.json
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = "false" ]
-  [ "${lines[1]}" = "cannot replace host-gateway in hostAliases: no IPv4 address for host.docker.internal (Name does not resolve); make one of these names resolvable from the policy server or set fallbackAddresses" ]
+  [ "${lines[1]}" = "cannot replace host-gateway in hostAliases: no IPv4 address for host.docker.internal, host.lima.internal, host.containers.internal, host.k3d.internal, host.minikube.internal (Name does not resolve); make one of these names resolvable from the policy server or set fallbackAddresses" ]
 }
 
 @test "a Pod without host-gateway is accepted unchanged, with no lookup" {
@@ -96,10 +96,10 @@ query() {
   [ "$output" = '[{"op":"remove","path":"/spec/template/spec/hostAliases/2"}]' ]
 }
 
-@test "a hostname added to the manifest joins the stored entry" {
+@test "a hostname added to the manifest joins the stored entry and the annotation" {
   run query '.patch | @base64d' docker_desktop.yml deployment_reapplied_hostname_added.json
   [ "$status" -eq 0 ]
-  [ "$output" = '[{"op":"add","path":"/spec/template/spec/hostAliases/1/hostnames/2","value":"api.local"},{"op":"remove","path":"/spec/template/spec/hostAliases/2"}]' ]
+  [ "$output" = '[{"op":"replace","path":"/spec/template/metadata/annotations/host-gateway.kubewarden.io~1hostnames","value":"db.local,cache.local,api.local"},{"op":"add","path":"/spec/template/spec/hostAliases/1/hostnames/2","value":"api.local"},{"op":"remove","path":"/spec/template/spec/hostAliases/2"}]' ]
 }
 
 @test "a re-applied Pod comes back as stored" {
@@ -156,7 +156,7 @@ live() {
     # Replay is strict: each lookup must be the session's next one, in the
     # default order, or kwctl fails.
     run kwctl run --replay-host-capabilities-interactions "test_data/sessions/$session" \
-      --request-path test_data/deployment_host_gateway.json annotated-policy.wasm
+      --request-path test_data/pod_host_gateway.json annotated-policy.wasm
     [ "$status" -eq 0 ] || { echo "$session: $output"; return 1; }
     patch=$(jq -er '.patch | @base64d | fromjson | .[0].value' <<<"$(grep '^{"uid"' <<<"$output")")
     [ "$patch" = "$address" ] || { echo "$session: $patch"; return 1; }
@@ -216,5 +216,83 @@ live() {
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = "true" ]
   [ "${lines[1]}" = "no patch" ]
-  [ "${lines[2]}" = "host-gateway: host.docker.internal not added: no IPv4 address for host.docker.internal (Name does not resolve)" ]
+  [ "${lines[2]}" = "host-gateway: host.docker.internal not added: no IPv4 address for host.docker.internal, host.lima.internal, host.containers.internal, host.k3d.internal, host.minikube.internal (Name does not resolve)" ]
+}
+
+# The intent annotation: templates carry the names, each Pod gets the
+# address current at its creation. docker_desktop_new_address.yml answers
+# 192.168.65.3 where the template was rewritten with 192.168.65.254.
+
+# hostaliases SESSION REQUEST [SETTINGS_JSON]: the object's hostAliases and
+# intent annotation after kwctl run (the request's own when there is no
+# patch), as one line of JSON.
+hostaliases() {
+  local session=$1 request=$2 settings=${3:-}
+  local response
+  response=$(kwctl run --replay-host-capabilities-interactions "test_data/sessions/$session" \
+    --request-path "test_data/$request" --settings-json "${settings:-"{}"}" \
+    annotated-policy.wasm 2>/dev/null)
+  jq -c --argjson response "$response" '
+    .object as $object
+    | ($response.patch // "" | if . == "" then [] else @base64d | fromjson end) as $patch
+    | ($object | reduce $patch[] as $op (.;
+        ($op.path | ltrimstr("/") | split("/") | map(gsub("~1"; "/") | gsub("~0"; "~"))
+          | map(if test("^[0-9]+$") then tonumber else . end)) as $p
+        | if $op.op == "remove" then delpaths([$p]) else setpath($p; $op.value) end))
+    | (if .kind == "Pod" then . else .spec.template end) as $pod
+    | {hostAliases: $pod.spec.hostAliases, annotation: $pod.metadata.annotations["host-gateway.kubewarden.io/hostnames"],
+       allowed: $response.allowed, warnings: $response.warnings}' "test_data/$request"
+}
+
+@test "intent: a Pod made from the template gets today's address and keeps no stale entry" {
+  run hostaliases docker_desktop_new_address.yml pod_from_template.json
+  [ "$status" -eq 0 ]
+  [ "$output" = '{"hostAliases":[{"ip":"10.0.0.7","hostnames":["static.internal"]},{"ip":"192.168.65.3","hostnames":["db.local","cache.local"]}],"annotation":"db.local,cache.local","allowed":true,"warnings":null}' ]
+}
+
+@test "intent: the same Pod with DNS failing is admitted with the template's address and a warning" {
+  run hostaliases nothing_resolves.yml pod_from_template.json
+  [ "$status" -eq 0 ]
+  [ "$output" = '{"hostAliases":[{"ip":"10.0.0.7","hostnames":["static.internal"]},{"ip":"192.168.65.254","hostnames":["db.local","cache.local"],"zzFutureAliasField":7}],"annotation":"db.local,cache.local","allowed":true,"warnings":["host-gateway: db.local, cache.local left at the address they had: no IPv4 address for host.docker.internal, host.lima.internal, host.containers.internal, host.k3d.internal, host.minikube.internal (Name does not resolve)"]}' ]
+}
+
+@test "intent: a template with only the annotation is unchanged, with no lookup; its Pod gets the entry" {
+  run hostaliases no_lookups.yml deployment_annotation_only.json
+  [ "$status" -eq 0 ]
+  [ "$output" = '{"hostAliases":null,"annotation":"db.local,cache.local","allowed":true,"warnings":null}' ]
+  run hostaliases docker_desktop.yml pod_annotation_only.json
+  [ "$status" -eq 0 ]
+  [ "$output" = '{"hostAliases":[{"hostnames":["db.local","cache.local"],"ip":"192.168.65.254"}],"annotation":"db.local,cache.local","allowed":true,"warnings":null}' ]
+}
+
+@test "intent: kubectl rollout restart with a new address refreshes the template" {
+  run hostaliases docker_desktop_new_address.yml deployment_rollout_restart.json
+  [ "$status" -eq 0 ]
+  [ "$output" = '{"hostAliases":[{"ip":"10.0.0.7","hostnames":["static.internal"]},{"ip":"192.168.65.3","hostnames":["db.local","cache.local"]}],"annotation":"db.local,cache.local","allowed":true,"warnings":null}' ]
+  # The address unchanged: no patch at all.
+  run query '.patch // "no patch"' docker_desktop.yml deployment_rollout_restart.json
+  [ "$output" = "no patch" ]
+}
+
+@test "intent: a ReplicaSet its Deployment owns is left alone, with no lookup" {
+  run hostaliases no_lookups.yml replicaset_owned.json
+  [ "$status" -eq 0 ]
+  [ "$output" = '{"hostAliases":[{"ip":"10.0.0.7","hostnames":["static.internal"]},{"ip":"192.168.65.254","hostnames":["db.local","cache.local"],"zzFutureAliasField":7}],"annotation":"db.local,cache.local","allowed":true,"warnings":null}' ]
+}
+
+@test "intent: a malformed annotation is refused on a Deployment and warned about on a Pod" {
+  run query '.allowed, .status.message' no_lookups.yml deployment_bad_annotation.json
+  [ "${lines[0]}" = "false" ]
+  [ "${lines[1]}" = "the pod template's annotation host-gateway.kubewarden.io/hostnames is invalid: item 2 is empty; write lowercase host names separated by commas" ]
+  run query '.allowed, (.patch // "no patch"), .warnings[0]' no_lookups.yml pod_bad_annotation.json
+  [ "${lines[0]}" = "true" ]
+  [ "${lines[1]}" = "no patch" ]
+  [ "${lines[2]}" = 'host-gateway: annotation host-gateway.kubewarden.io/hostnames ignored: item "DB.local" is not a valid DNS-1123 subdomain' ]
+}
+
+@test "intent: the annotation and injectHostnames naming one host share one lookup and one entry" {
+  # docker_desktop.yml holds one answer: a second lookup would fail the run.
+  run hostaliases docker_desktop.yml pod_annotation_only.json '{"injectHostnames":["db.local","host.docker.internal"]}'
+  [ "$status" -eq 0 ]
+  [ "$output" = '{"hostAliases":[{"hostnames":["db.local","cache.local","host.docker.internal"],"ip":"192.168.65.254"}],"annotation":"db.local,cache.local","allowed":true,"warnings":null}' ]
 }

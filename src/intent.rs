@@ -20,7 +20,7 @@ pub const MAX_ANNOTATED_NAMES: usize = 64;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AnnotationError {
     /// Not a string.
-    #[error("is not a string")]
+    #[error("not a string")]
     NotAString,
     /// `a,,b`, a trailing comma, or nothing at all.
     #[error("item {0} is empty")]
@@ -29,7 +29,7 @@ pub enum AnnotationError {
     #[error("item \"{0}\" is not a valid DNS-1123 subdomain")]
     InvalidName(String),
     /// More names than [`MAX_ANNOTATED_NAMES`].
-    #[error("names {0} hosts; at most {MAX_ANNOTATED_NAMES} are allowed")]
+    #[error("{0} items; at most {MAX_ANNOTATED_NAMES} are allowed")]
     TooMany(usize),
 }
 

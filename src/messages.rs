@@ -153,7 +153,7 @@ impl fmt::Display for Rejection {
                 shortfall.render(listed)
             ),
             Rejection::BadAnnotation(error) => format!(
-                "the pod template's annotation {HOSTNAMES_ANNOTATION} {error}; \
+                "the pod template's annotation {HOSTNAMES_ANNOTATION} is invalid: {error}; \
                  write lowercase host names separated by commas"
             ),
         };
@@ -209,7 +209,7 @@ impl fmt::Display for Warning {
             } => (shortfall, addresses),
             Warning::AnnotationIgnored(error) => {
                 let text =
-                    format!("host-gateway: annotation {HOSTNAMES_ANNOTATION} ignored: it {error}");
+                    format!("host-gateway: annotation {HOSTNAMES_ANNOTATION} ignored: {error}");
                 return f.write_str(&fit(&text, MAX_WARNING_BYTES));
             }
             Warning::NotInjected { names, shortfall }

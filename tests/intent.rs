@@ -1,0 +1,236 @@
+//! The intent annotation, case by case: templates carry the names, each Pod
+//! gets the address current at its creation.
+
+use host_gateway_policy::{HOSTNAMES_ANNOTATION, Verdict, evaluate};
+use host_gateway_test_support::{ScriptedDns, payload, read_fixture};
+use serde_json::{Value, json};
+
+const DOCKER: &str = "host.docker.internal";
+const THEN: &str = "192.168.65.254";
+const NOW: &str = "192.168.65.3";
+
+fn dns(address: &str) -> ScriptedDns {
+    ScriptedDns::default().with(DOCKER, &[address])
+}
+
+fn run(request: &Value, settings: &Value, dns: &mut ScriptedDns) -> Verdict {
+    evaluate(&payload(settings, request), |name| dns.resolve(name))
+}
+
+fn mutated(verdict: &Verdict) -> Value {
+    match verdict {
+        Verdict::Mutate(mutation) => serde_json::from_str(&mutation.object).unwrap(),
+        other => panic!("expected a mutation, got {other:?}"),
+    }
+}
+
+fn template(object: &Value) -> &Value {
+    &object["spec"]["template"]
+}
+
+#[test]
+fn a_deployment_with_host_gateway_gets_the_address_and_the_annotation() {
+    let request = read_fixture("deployment_host_gateway.json");
+    let object = mutated(&run(&request, &json!({}), &mut dns(THEN)));
+    assert_eq!(
+        template(&object)["metadata"]["annotations"],
+        json!({HOSTNAMES_ANNOTATION: "db.local,cache.local"})
+    );
+    assert_eq!(
+        template(&object)["spec"]["hostAliases"],
+        json!([
+            {"ip": "10.0.0.7", "hostnames": ["static.internal"]},
+            {"ip": THEN, "hostnames": ["db.local", "cache.local"], "zzFutureAliasField": 7},
+        ])
+    );
+}
+
+#[test]
+fn a_pod_made_from_the_template_gets_todays_address_and_no_stale_entry() {
+    let request = read_fixture("pod_from_template.json");
+    let mut lookups = dns(NOW);
+    let verdict = run(&request, &json!({}), &mut lookups);
+    let object = mutated(&verdict);
+    assert_eq!(
+        object["spec"]["hostAliases"],
+        json!([
+            {"ip": "10.0.0.7", "hostnames": ["static.internal"]},
+            {"ip": NOW, "hostnames": ["db.local", "cache.local"]},
+        ])
+    );
+    assert_eq!(object["metadata"], request["object"]["metadata"]);
+    assert_eq!(lookups.asked, [DOCKER]);
+    let Verdict::Mutate(mutation) = verdict else {
+        unreachable!()
+    };
+    assert_eq!(
+        mutation.summary,
+        "[default] Pod/web-6d8f7b9c5-*: host-gateway -> 192.168.65.3 (host.docker.internal)"
+    );
+}
+
+#[test]
+fn the_same_pod_with_dns_failing_is_admitted_with_the_template_address_and_a_warning() {
+    let request = read_fixture("pod_from_template.json");
+    let verdict = run(
+        &request,
+        &json!({"hostnames": [DOCKER]}),
+        &mut ScriptedDns::default(),
+    );
+    let Verdict::Warn(warnings) = verdict else {
+        panic!("expected a warning, got {verdict:?}");
+    };
+    assert_eq!(
+        warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        [
+            "host-gateway: db.local, cache.local left at the address they had: no IPv4 address \
+          for host.docker.internal (Name does not resolve)"
+        ]
+    );
+}
+
+#[test]
+fn a_template_with_only_the_annotation_is_unchanged_and_its_pod_gets_the_entry() {
+    let mut lookups = dns(THEN);
+    let request = read_fixture("deployment_annotation_only.json");
+    assert_eq!(run(&request, &json!({}), &mut lookups), Verdict::Accept);
+    assert!(
+        lookups.asked.is_empty(),
+        "no lookup for a template that holds no entry"
+    );
+
+    let pod = read_fixture("pod_annotation_only.json");
+    let object = mutated(&run(&pod, &json!({}), &mut lookups));
+    assert_eq!(
+        object["spec"]["hostAliases"],
+        json!([{"ip": THEN, "hostnames": ["db.local", "cache.local"]}])
+    );
+}
+
+#[test]
+fn a_client_side_reapply_with_the_address_unchanged_changes_nothing() {
+    let request = read_fixture("deployment_reapplied.json");
+    let object = mutated(&run(&request, &json!({}), &mut dns(THEN)));
+    assert_eq!(object, request["oldObject"]);
+}
+
+/// Server-side apply sends the whole manifest: `host-gateway`, no
+/// annotation. The field manager has dropped what the applier no longer
+/// sets; the policy gives back the stored object.
+#[test]
+fn a_server_side_reapply_with_the_address_unchanged_changes_nothing() {
+    let mut request = read_fixture("deployment_reapplied.json");
+    let manifest = read_fixture("deployment_host_gateway.json")["object"].clone();
+    request["object"] = manifest;
+    let object = mutated(&run(&request, &json!({}), &mut dns(THEN)));
+    assert_eq!(object, request["oldObject"]);
+}
+
+#[test]
+fn rollout_restart_with_a_new_address_refreshes_the_template() {
+    let request = read_fixture("deployment_rollout_restart.json");
+    let mut lookups = dns(NOW);
+    let object = mutated(&run(&request, &json!({}), &mut lookups));
+    assert_eq!(
+        template(&object)["spec"]["hostAliases"],
+        json!([
+            {"ip": "10.0.0.7", "hostnames": ["static.internal"]},
+            {"ip": NOW, "hostnames": ["db.local", "cache.local"]},
+        ])
+    );
+    assert_eq!(
+        template(&object)["metadata"],
+        template(&request["object"])["metadata"],
+        "the annotations, restartedAt included, stay as they were"
+    );
+    // The address unchanged: the object comes back as it came.
+    assert_eq!(run(&request, &json!({}), &mut dns(THEN)), Verdict::Accept);
+}
+
+#[test]
+fn a_replicaset_its_deployment_owns_is_never_refreshed() {
+    let mut request = read_fixture("replicaset_owned.json");
+    for operation in ["CREATE", "UPDATE"] {
+        request["operation"] = json!(operation);
+        let mut lookups = dns(NOW);
+        assert_eq!(
+            run(&request, &json!({}), &mut lookups),
+            Verdict::Accept,
+            "{operation}"
+        );
+        assert!(lookups.asked.is_empty(), "{operation}");
+    }
+    // A literal host-gateway there is still rewritten: the API server
+    // would refuse it.
+    request["object"]["spec"]["template"]["spec"]["hostAliases"][1]["ip"] = json!("host-gateway");
+    let object = mutated(&run(&request, &json!({}), &mut dns(NOW)));
+    assert_eq!(
+        object["spec"]["template"]["spec"]["hostAliases"][1]["ip"],
+        NOW
+    );
+    assert_eq!(
+        object["spec"]["template"]["metadata"],
+        request["object"]["spec"]["template"]["metadata"]
+    );
+}
+
+#[test]
+fn a_malformed_annotation_is_refused_on_a_deployment_and_warned_about_on_a_pod() {
+    let verdict = run(
+        &read_fixture("deployment_bad_annotation.json"),
+        &json!({}),
+        &mut dns(THEN),
+    );
+    let Verdict::Reject(rejection) = verdict else {
+        panic!("expected a rejection, got {verdict:?}");
+    };
+    assert_eq!(
+        rejection.to_string(),
+        "the pod template's annotation host-gateway.kubewarden.io/hostnames is invalid: item 2 \
+         is empty; write lowercase host names separated by commas"
+    );
+
+    let mut lookups = dns(THEN);
+    let verdict = run(
+        &read_fixture("pod_bad_annotation.json"),
+        &json!({}),
+        &mut lookups,
+    );
+    let Verdict::Warn(warnings) = verdict else {
+        panic!("expected a warning, got {verdict:?}");
+    };
+    assert_eq!(
+        warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        [
+            "host-gateway: annotation host-gateway.kubewarden.io/hostnames ignored: item \
+          \"DB.local\" is not a valid DNS-1123 subdomain"
+        ]
+    );
+    assert!(lookups.asked.is_empty());
+}
+
+#[test]
+fn the_annotation_and_inject_hostnames_naming_one_host_share_one_lookup_and_one_entry() {
+    let mut request = read_fixture("pod_annotation_only.json");
+    request["object"]["metadata"]["annotations"][HOSTNAMES_ANNOTATION] = json!(DOCKER);
+    let mut lookups = dns(THEN);
+    let object = mutated(&run(
+        &request,
+        &json!({"injectHostnames": [DOCKER]}),
+        &mut lookups,
+    ));
+    assert_eq!(
+        object["spec"]["hostAliases"],
+        json!([{"ip": THEN, "hostnames": [DOCKER]}])
+    );
+    assert_eq!(lookups.asked, [DOCKER]);
+}
+
+#[test]
+fn a_pod_update_is_never_refreshed() {
+    let mut request = read_fixture("pod_from_template.json");
+    request["operation"] = json!("UPDATE");
+    let mut lookups = dns(NOW);
+    assert_eq!(run(&request, &json!({}), &mut lookups), Verdict::Accept);
+    assert!(lookups.asked.is_empty());
+}
