@@ -526,7 +526,7 @@ proptest! {
             Verdict::Accept | Verdict::Warn(_) => deployment["object"]["spec"]["template"].clone(),
             Verdict::Reject(_) => return Ok(()),
         };
-        let Some(Ok(names)) = template["metadata"]["annotations"].get(HOSTNAMES_ANNOTATION)
+        let Some(Some(names)) = template["metadata"]["annotations"].get(HOSTNAMES_ANNOTATION)
             .map(host_gateway_test_support::reference_annotation_names) else {
             return Ok(());
         };

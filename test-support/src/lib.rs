@@ -578,26 +578,26 @@ fn assert_accepted(verdict: &Verdict, ignored: bool) {
     }
 }
 
-/// The specification's reading of the annotation: the names, or why it is
-/// malformed (not a string, an empty item, a name that is no DNS-1123
-/// subdomain, more than 64 items).
-pub fn reference_annotation_names(value: &Value) -> Result<Vec<String>, ()> {
-    let text = value.as_str().ok_or(())?;
+/// The specification's reading of the annotation: the names, or `None`
+/// when it is malformed (not a string, an empty item, a name that is no
+/// DNS-1123 subdomain, more than 64 items).
+pub fn reference_annotation_names(value: &Value) -> Option<Vec<String>> {
+    let text = value.as_str()?;
     let items: Vec<&str> = text.split(',').collect();
     if items.len() > 64 {
-        return Err(());
+        return None;
     }
     let mut names: Vec<String> = Vec::new();
     for item in items {
         let name = item.trim_matches([' ', '\t', '\n', '\r', '\x0c']);
         if name.is_empty() || !reference_dns1123(name) {
-            return Err(());
+            return None;
         }
         if !names.iter().any(|n| n == name) {
             names.push(name.to_string());
         }
     }
-    Ok(names)
+    Some(names)
 }
 
 /// RFC 1123 subdomains as Kubernetes writes them.
@@ -661,13 +661,13 @@ pub fn reference_intent(request: &Value, path: &[&'static str]) -> ReferenceInte
     let mut intent = ReferenceIntent::default();
     let annotated = match annotation.map(reference_annotation_names) {
         None => Vec::new(),
-        Some(Ok(names)) => names,
-        Some(Err(())) if is_pod => {
+        Some(Some(names)) => names,
+        Some(None) if is_pod => {
             intent.ignored = true;
             Vec::new()
         }
-        Some(Err(())) if owned => Vec::new(),
-        Some(Err(())) => {
+        Some(None) if owned => Vec::new(),
+        Some(None) => {
             intent.refused = true;
             return intent;
         }
