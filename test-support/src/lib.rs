@@ -160,17 +160,7 @@ pub fn reference_rewrite(object: &Value, path: &[&str], addresses: &[IpAddr]) ->
         let rewritten = survivor_was_host_gateway(entry, *address);
         let mut survivor = entry.clone();
         if members.len() > 1 || rewritten {
-            let strings = |e: &Value| -> Vec<String> {
-                e.get("hostnames")
-                    .and_then(Value::as_array)
-                    .map(|names| {
-                        names
-                            .iter()
-                            .filter_map(|n| n.as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            };
+            let strings = reference_hostnames;
             let mut union: Vec<String> = Vec::new();
             for name in members.iter().flat_map(strings) {
                 if !union.contains(&name) {
