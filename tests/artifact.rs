@@ -503,3 +503,26 @@ fn worst_case_lists_merge_in_the_compiled_module() {
         common::check_worst_case(index, &shape.request, &response["mutated_object"]);
     }
 }
+
+/// A Pod made from a template rewritten with one address, created after
+/// the host moved: the compiled module gives it the new address, and the
+/// ReplicaSet that made it is left alone.
+#[test]
+fn a_pod_gets_the_address_current_at_its_creation() {
+    let moved = "192.168.65.3";
+    let policy = Policy::new(&[(DOCKER, ips(&[moved]))]);
+    let request = fixture("pod_from_template.json");
+    let evaluation = policy.evaluate(&json!({}), &request);
+    let patch = evaluation.patch.clone().expect("a patch");
+    assert_eq!(
+        patched(&request["object"], &patch),
+        common::expected_object(&request, moved)
+    );
+    assert_eq!(
+        patched(&request["object"], &patch)["spec"]["hostAliases"][1],
+        json!({"ip": moved, "hostnames": ["db.local", "cache.local"]})
+    );
+    let owned = policy.evaluate(&json!({}), &fixture("replicaset_owned.json"));
+    assert_eq!(owned.patch, None);
+    assert_eq!(policy.host_log().lookups, [DOCKER], "one lookup, for the Pod");
+}
