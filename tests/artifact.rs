@@ -524,5 +524,9 @@ fn a_pod_gets_the_address_current_at_its_creation() {
     );
     let owned = policy.evaluate(&json!({}), &fixture("replicaset_owned.json"));
     assert_eq!(owned.patch, None);
-    assert_eq!(policy.host_log().lookups, [DOCKER], "one lookup, for the Pod");
+    assert_eq!(
+        policy.host_log().lookups,
+        [DOCKER],
+        "one lookup, for the Pod"
+    );
 }
