@@ -234,3 +234,15 @@ fn a_pod_update_is_never_refreshed() {
     assert_eq!(run(&request, &json!({}), &mut lookups), Verdict::Accept);
     assert!(lookups.asked.is_empty());
 }
+
+/// Found by fuzzing the reference model: a Pod with the annotation and no
+/// pod spec has nowhere to take an entry; it is admitted as it is (the API
+/// server refuses it anyway), and the model writes no `spec` either.
+#[test]
+fn a_pod_with_the_annotation_and_no_spec_is_admitted_as_it_is() {
+    let mut request = read_fixture("pod_annotation_only.json");
+    request["object"].as_object_mut().unwrap().remove("spec");
+    let mut lookups = dns(THEN);
+    assert_eq!(run(&request, &json!({}), &mut lookups), Verdict::Accept);
+    host_gateway_test_support::check_evaluation(&payload(&json!({}), &request), &dns(THEN));
+}

@@ -740,11 +740,12 @@ pub fn reference_expected(
             meta["annotations"][REFERENCE_ANNOTATION] = Value::String(value.clone());
         }
     }
-    if !intent.refresh.is_empty() {
-        let mut spec = &mut object;
-        for key in path {
-            spec = &mut spec[*key];
-        }
+    let mut spec = Some(&mut object);
+    for key in path {
+        spec = spec.and_then(|level| level.get_mut(*key));
+    }
+    // No spec, nowhere to write: the API server refuses such a Pod anyway.
+    if let (false, Some(spec)) = (intent.refresh.is_empty(), spec) {
         if let Some(aliases) = spec.get_mut("hostAliases").and_then(Value::as_array_mut) {
             let mut kept = Vec::new();
             for mut entry in aliases.drain(..) {
