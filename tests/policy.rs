@@ -672,3 +672,22 @@ fn the_table_of_kinds_matches_the_reference_kept_by_the_tests() {
         .collect();
     assert_eq!(table, REFERENCE_KINDS);
 }
+
+/// Found by fuzzing: a request field given as `null` reads as absent, as
+/// serde reads an `Option`; the request is rewritten like any other.
+#[test]
+fn a_null_request_field_reads_as_absent() {
+    let mut request = read_fixture("pod_host_gateway.json");
+    request["namespace"] = Value::Null;
+    request["kind"]["group"] = Value::Null;
+    let payload = payload(&json!({}), &request);
+    let verdict = evaluate(&payload, |_| Ok(vec![DOCKER_V4.into()]));
+    let Verdict::Mutate(mutation) = &verdict else {
+        panic!("expected a mutation, got {verdict:?}");
+    };
+    assert_eq!(
+        mutation.summary,
+        "Pod/web: host-gateway -> 192.168.65.254 (host.docker.internal)"
+    );
+    host_gateway_test_support::check_evaluation(&payload, &ScriptedDns::docker_desktop());
+}

@@ -1105,14 +1105,16 @@ impl<'de> serde::Deserialize<'de> for KeysOf<'de> {
 }
 
 /// Whether the request fields the policy reads have the types Kubernetes
-/// gives them (absent or of the right type).
+/// gives them (absent, null or of the right type).
 fn well_formed(payload: &Value) -> bool {
     let request = &payload["request"];
-    let string_or_absent = |v: &Value, key: &str| v.get(key).is_none_or(Value::is_string);
+    // `null` reads as absent, as serde reads an `Option`.
+    let string_or_absent =
+        |v: &Value, key: &str| v.get(key).is_none_or(|v| v.is_string() || v.is_null());
     let kind = &request["kind"];
     payload.is_object()
         && request.is_object()
-        && (request.get("kind").is_none() || kind.is_object())
+        && (kind.is_null() || kind.is_object())
         && string_or_absent(kind, "group")
         && string_or_absent(kind, "kind")
         && ["operation", "name", "namespace"]
