@@ -130,45 +130,27 @@ pub fn with_annotation(object: &str, metadata_path: &[&str], value: &str) -> Opt
     let (parent_path, last) = metadata_path.split_at(metadata_path.len().checked_sub(1)?);
     let parent = json::path(object, parent_path).filter(|p| p.starts_with('{'))?;
     match json::field(parent, last[0]) {
-        None => insert_member(
+        None => json::insert_member(
             object,
             parent,
             &member(last[0], &format!("{{\"annotations\":{annotations}}}")),
         ),
-        Some("null") => replace(
-            object,
-            json::field(parent, last[0])?,
-            &format!("{{\"annotations\":{annotations}}}"),
-        ),
+        Some(null) if null == "null" => {
+            json::replace(object, null, &format!("{{\"annotations\":{annotations}}}"))
+        }
         Some(metadata) if metadata.starts_with('{') => match json::field(metadata, "annotations") {
-            None => insert_member(object, metadata, &member("annotations", &annotations)),
-            Some("null") => replace(object, json::field(metadata, "annotations")?, &annotations),
+            None => json::insert_member(object, metadata, &member("annotations", &annotations)),
+            Some(null) if null == "null" => json::replace(object, null, &annotations),
             Some(map) if map.starts_with('{') => match json::field(map, HOSTNAMES_ANNOTATION) {
-                Some(old) => replace(object, old, &annotation),
-                None => insert_member(object, map, &member(HOSTNAMES_ANNOTATION, &annotation)),
+                Some(old) => json::replace(object, old, &annotation),
+                None => {
+                    json::insert_member(object, map, &member(HOSTNAMES_ANNOTATION, &annotation))
+                }
             },
             Some(_) => None,
         },
         Some(_) => None,
     }
-}
-
-/// `object` with `inner`, a slice of it, replaced by `text`.
-fn replace(object: &str, inner: &str, text: &str) -> Option<String> {
-    let at = json::offset_in(object, inner)?;
-    Some([&object[..at], text, &object[at + inner.len()..]].concat())
-}
-
-/// `object` with `member` added last to `map`, a slice of it holding a JSON
-/// object.
-fn insert_member(object: &str, map: &str, member: &str) -> Option<String> {
-    let end = json::offset_in(object, map)? + map.len() - 1;
-    let comma = if json::members(map)?.is_empty() {
-        ""
-    } else {
-        ","
-    };
-    Some([&object[..end], comma, member, &object[end..]].concat())
 }
 
 #[cfg(test)]

@@ -167,6 +167,32 @@ pub fn offset_in(outer: &str, inner: &str) -> Option<usize> {
     (start + inner.len() <= outer.len()).then_some(start)
 }
 
+/// `object` with `inner`, a slice of it, replaced by `text`.
+pub fn replace(object: &str, inner: &str, text: &str) -> Option<String> {
+    let at = offset_in(object, inner)?;
+    Some([&object[..at], text, &object[at + inner.len()..]].concat())
+}
+
+/// `object` with `member` (`"key":value`) added last to `map`, a slice of
+/// it holding a JSON object.
+pub fn insert_member(object: &str, map: &str, member: &str) -> Option<String> {
+    let comma = if members(map)?.is_empty() { "" } else { "," };
+    insert_before_end(object, map, &[comma, member].concat())
+}
+
+/// `object` with `element` added last to `list`, a slice of it holding a
+/// JSON array.
+pub fn push_element(object: &str, list: &str, element: &str) -> Option<String> {
+    let comma = if elements(list)?.is_empty() { "" } else { "," };
+    insert_before_end(object, list, &[comma, element].concat())
+}
+
+/// `object` with `text` inserted before the closing bracket of `container`.
+fn insert_before_end(object: &str, container: &str, text: &str) -> Option<String> {
+    let end = offset_in(object, container)? + container.len() - 1;
+    Some([&object[..end], text, &object[end..]].concat())
+}
+
 /// `text` as a JSON string.
 pub fn quoted(text: &str) -> String {
     // Serialising a string cannot fail.

@@ -264,37 +264,12 @@ pub fn with_host_gateway_entry<S: AsRef<str>>(
         "{{\"ip\":\"{HOST_GATEWAY}\",\"hostnames\":{}}}",
         json::quoted_list(names)
     );
-    // Where the new text goes, and the text.
-    let (at, text) = match json::field(spec, "hostAliases") {
-        Some(list) if list.starts_with('[') => {
-            let end = json::offset_in(object, list)? + list.len() - 1;
-            let comma = if json::elements(list)?.is_empty() {
-                ""
-            } else {
-                ","
-            };
-            (end..end, format!("{comma}{entry}"))
-        }
-        Some(null) if null == "null" => {
-            let at = json::offset_in(object, null)?;
-            (at..at + null.len(), format!("[{entry}]"))
-        }
-        Some(_) => return None,
-        None => {
-            let end = json::offset_in(object, spec)? + spec.len() - 1;
-            let comma = if json::members(spec)?.is_empty() {
-                ""
-            } else {
-                ","
-            };
-            (end..end, format!("{comma}\"hostAliases\":[{entry}]"))
-        }
-    };
-    let mut out = String::with_capacity(object.len() + text.len());
-    out.push_str(&object[..at.start]);
-    out.push_str(&text);
-    out.push_str(&object[at.end..]);
-    Some(out)
+    match json::field(spec, "hostAliases") {
+        Some(list) if list.starts_with('[') => json::push_element(object, list, &entry),
+        Some(null) if null == "null" => json::replace(object, null, &format!("[{entry}]")),
+        Some(_) => None,
+        None => json::insert_member(object, spec, &format!("\"hostAliases\":[{entry}]")),
+    }
 }
 
 /// Whether an entry of the `hostAliases` under the pod spec at
