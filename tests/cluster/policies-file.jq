@@ -1,0 +1,21 @@
+# The policies file that the Kubewarden controller writes for policy-server
+# (internal/controller/policyserver_controller_configmap.go, kubewarden
+# controller v1.36): one entry per policy under its unique name, with
+# `policyMode`, `allowedToMutate`, `settings`, `timeoutEvalSeconds` and
+# `hostCapabilities`: ["*"] for a ClusterAdmissionPolicy, and for an
+# AdmissionPolicy the PolicyServer's namespacedPoliciesCapabilities, which
+# is ["*"] when unset (as here). JSON is YAML, so policy-server reads it.
+# Input: `kubectl get clusteradmissionpolicies,admissionpolicies -A -o json`.
+[.items[]
+  | (if .kind == "ClusterAdmissionPolicy"
+     then "clusterwide-" + .metadata.name
+     else "namespaced-" + .metadata.namespace + "-" + .metadata.name end) as $id
+  | {key: $id, value: ({
+      namespacedName: {namespace: (.metadata.namespace // ""), name: .metadata.name},
+      module: $module,
+      policyMode: (.spec.mode // "protect"),
+      allowedToMutate: (.spec.mutating // false),
+      settings: (.spec.settings // {}),
+      hostCapabilities: ["*"]
+    } + (if .spec.timeoutEvalSeconds then {timeoutEvalSeconds: .spec.timeoutEvalSeconds} else {} end))}]
+| from_entries
