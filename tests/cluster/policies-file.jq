@@ -12,7 +12,7 @@
      else "namespaced-" + .metadata.namespace + "-" + .metadata.name end) as $id
   | {key: $id, value: ({
       namespacedName: {namespace: (.metadata.namespace // ""), name: .metadata.name},
-      module: $module,
+      module: $wasm,
       policyMode: (.spec.mode // "protect"),
       allowedToMutate: (.spec.mutating // false),
       settings: (.spec.settings // {}),

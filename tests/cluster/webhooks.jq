@@ -33,4 +33,4 @@
        timeoutSeconds: .spec.timeoutSeconds,
        admissionReviewVersions: ["v1"],
        matchConditions: (.spec.matchConditions // [])
-     } | with_entries(select(.value != null)))]}]}
+     } | with_entries(select(.value != null))]}]}
