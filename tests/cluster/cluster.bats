@@ -1,11 +1,14 @@
 #!/usr/bin/env bats
 # Scenarios on a real Kubernetes control plane, typed as a user would type
 # them with the real kubectl. `tests/cluster/run` (make cluster-tests)
-# starts the control plane and policy-server; policy-server sees the host
-# at 192.168.65.254 (host.docker.internal, as on Docker Desktop) until a
-# scenario moves it.
+# starts the control plane and policy-server; policy-server finds
+# host.docker.internal at 192.168.65.254, as on Docker Desktop, until a
+# scenario moves it. Scenarios run in file order and leave their objects.
 
 HOST=192.168.65.254
+MOVED=192.168.65.3
+ENTRIES='[{"hostnames":["static.local"],"ip":"10.0.0.7"},{"hostnames":["db.local","cache.local"],"ip":"192.168.65.254"}]'
+REJECTED='admission webhook "clusterwide-host-gateway.kubewarden.admission" denied the request'
 
 setup() {
   cd "$BATS_TEST_DIRNAME/manifests"
@@ -22,33 +25,316 @@ local_only() {
 }
 
 # host_at ADDRESS: policy-server now finds host.docker.internal there
-# (ADDRESS empty: nowhere). The file is rewritten in place: it is the one
+# (no ADDRESS: nowhere). The file is rewritten in place: it is the one
 # bind-mounted into policy-server's mount namespace.
 host_at() {
-  if [ -n "$1" ]; then
-    printf '127.0.0.1 localhost\n%s host.docker.internal\n' "$1" >"$CLUSTER_STATE/hosts"
-  else
-    printf '127.0.0.1 localhost\n' >"$CLUSTER_STATE/hosts"
-  fi
+  {
+    echo "127.0.0.1 localhost"
+    [ -z "${1:-}" ] || echo "$1 host.docker.internal"
+  } >"$CLUSTER_STATE/hosts"
 }
 
-# aliases KIND/NAME [JSONPATH-TO-POD-SPEC]: the object's hostAliases, compact.
+# pod_spec_path KIND: where the kind keeps its pod spec, as a jq path.
+pod_spec_path() {
+  case $1 in
+  Pod) echo .spec ;;
+  PodTemplate) echo .template.spec ;;
+  CronJob) echo .spec.jobTemplate.spec.template.spec ;;
+  *) echo .spec.template.spec ;;
+  esac
+}
+
+# aliases KIND NAME: the hostAliases at the kind's pod spec, compact.
 aliases() {
-  kubectl get "$1" -o json | jq -c "${2:-.spec}.hostAliases"
+  kubectl get "$1/$2" -o json | jq -c "$(pod_spec_path "$1").hostAliases"
+}
+
+# template_annotation KIND NAME: the intent annotation of its pod template.
+template_annotation() {
+  local spec
+  spec=$(pod_spec_path "$1")
+  kubectl get "$1/$2" -o json |
+    jq -r "${spec%.spec}.metadata.annotations[\"host-gateway.kubewarden.io/hostnames\"]"
+}
+
+# pods_aliases SELECTOR: the hostAliases of each Pod it selects, one a line.
+pods_aliases() {
+  kubectl get pods -l "$1" -o json | jq -c '.items[].spec.hostAliases'
 }
 
 # eventually SECONDS COMMAND...: until COMMAND succeeds.
 eventually() {
   local deadline=$((SECONDS + $1))
   shift
-  until "$@"; do
+  until "$@" >/dev/null 2>&1; do
     [ "$SECONDS" -lt "$deadline" ] || return 1
     sleep 0.5
   done
 }
 
+# count_is N COMMAND...: COMMAND prints N non-empty lines.
+count_is() {
+  local n=$1
+  shift
+  [ "$("$@" | grep -c .)" -eq "$n" ]
+}
+
+# has_pods SELECTOR: it selects at least one Pod.
+has_pods() {
+  [ -n "$(kubectl get pods -l "$1" -o name)" ]
+}
+
+# workload KIND NAME: a manifest of KIND whose pod template holds a literal
+# entry and a host-gateway entry, as a user writes it.
+workload() {
+  local kind=$1 name=$2 restart=Always
+  case $kind in Job | CronJob) restart=Never ;; esac
+  local template="
+    metadata:
+      labels: {app: $name}
+    spec:
+      restartPolicy: $restart
+      hostAliases:
+        - ip: 10.0.0.7
+          hostnames: [static.local]
+        - ip: host-gateway
+          hostnames: [db.local, cache.local]
+      containers:
+        - name: web
+          image: nginx:1.27"
+  case $kind in
+  PodTemplate)
+    printf 'apiVersion: v1\nkind: PodTemplate\nmetadata:\n  name: %s\ntemplate:%s\n' "$name" "${template//$'\n'    /$'\n'  }"
+    ;;
+  CronJob)
+    printf 'apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: %s\nspec:\n  schedule: "* * * * *"\n  jobTemplate:\n    spec:\n      template:%s\n' \
+      "$name" "${template//$'\n'    /$'\n'        }"
+    ;;
+  Job)
+    printf 'apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: %s\nspec:\n  template:%s\n' "$name" "$template"
+    ;;
+  ReplicationController)
+    printf 'apiVersion: v1\nkind: ReplicationController\nmetadata:\n  name: %s\nspec:\n  selector: {app: %s}\n  template:%s\n' "$name" "$name" "$template"
+    ;;
+  *)
+    local extra=
+    [ "$kind" != StatefulSet ] || extra="  serviceName: $name"$'\n'
+    printf 'apiVersion: apps/v1\nkind: %s\nmetadata:\n  name: %s\nspec:\n%s  selector:\n    matchLabels: {app: %s}\n  template:%s\n' \
+      "$kind" "$name" "$extra" "$name" "$template"
+    ;;
+  esac
+}
+
+# rewritten KIND NAME: applying KIND with host-gateway stores the host's
+# address beside the literal entry, and the names in the intent annotation.
+rewritten() {
+  run kubectl apply -f - < <(workload "$1" "$2")
+  [ "$status" -eq 0 ] || fail "$output"
+  [ "$(aliases "$1" "$2")" = "$ENTRIES" ]
+  [ "$(template_annotation "$1" "$2")" = "db.local,cache.local" ]
+}
+
 @test "a bare Pod's host-gateway becomes the host's address; its other entries stay" {
   run kubectl apply -f pod.yaml
   [ "$status" -eq 0 ]
-  [ "$(aliases pod/web)" = '[{"hostnames":["static.local"],"ip":"10.0.0.7"},{"hostnames":["db.local","cache.local"],"ip":"192.168.65.254"}]' ]
+  [ "$(aliases Pod web)" = "$ENTRIES" ]
+}
+
+@test "Deployment: the template holds the address and the intent" {
+  rewritten Deployment web
+}
+
+@test "ReplicaSet: the template holds the address and the intent" {
+  rewritten ReplicaSet rs
+}
+
+@test "StatefulSet: the template holds the address and the intent" {
+  rewritten StatefulSet sts
+}
+
+@test "DaemonSet: the template holds the address and the intent" {
+  rewritten DaemonSet ds
+}
+
+@test "Job: the template holds the address and the intent" {
+  rewritten Job job
+}
+
+@test "CronJob: the job template holds the address and the intent" {
+  rewritten CronJob cron
+}
+
+@test "ReplicationController: the template holds the address and the intent" {
+  rewritten ReplicationController rc
+}
+
+@test "PodTemplate: the template holds the address and the intent" {
+  rewritten PodTemplate tpl
+}
+
+@test "the Pods that the real controllers make of a Deployment get the address, from one ReplicaSet" {
+  kubectl scale deployment/web --replicas=2
+  eventually 30 count_is 2 pods_aliases app=web
+  [ "$(pods_aliases app=web | sort -u)" = "$ENTRIES" ]
+  [ "$(kubectl get rs -l app=web -o name | wc -l)" -eq 1 ]
+}
+
+@test "a Job's Pod gets the address, and so does a StatefulSet's" {
+  eventually 30 count_is 1 pods_aliases app=job
+  [ "$(pods_aliases app=job)" = "$ENTRIES" ]
+  eventually 30 count_is 1 pods_aliases app=sts
+  [ "$(pods_aliases app=sts)" = "$ENTRIES" ]
+}
+
+@test "client-side re-apply changes nothing: same resourceVersion, no rollout" {
+  local before
+  before=$(kubectl get deployment/web -o jsonpath='{.metadata.resourceVersion} {.metadata.generation}')
+  run kubectl apply -f - < <(workload Deployment web | sed 's/^spec:/spec:\n  replicas: 2/')
+  [ "$status" -eq 0 ] || fail "$output"
+  # kubectl says "configured": its three-way patch re-adds the host-gateway
+  # entry every time. The server's answer is what counts.
+  [ "$(kubectl get deployment/web -o jsonpath='{.metadata.resourceVersion} {.metadata.generation}')" = "$before" ]
+  sleep 2
+  [ "$(kubectl get rs -l app=web -o name | wc -l)" -eq 1 ]
+}
+
+@test "the GitOps form: the template is stored as written, kubectl diff is empty, the Pods get the entries" {
+  kubectl apply -f gitops.yaml
+  [ "$(aliases Deployment gitops)" = null ]
+  run kubectl diff -f gitops.yaml
+  [ "$status" -eq 0 ] || fail "kubectl diff: $output"
+  [ -z "$output" ]
+  eventually 30 count_is 2 pods_aliases app=gitops
+  [ "$(pods_aliases app=gitops | sort -u)" = '[{"hostnames":["db.local","cache.local"],"ip":"192.168.65.254"}]' ]
+}
+
+@test "server-side apply: fresh, then re-applied unchanged" {
+  run kubectl apply --server-side -f - < <(workload Deployment ssa)
+  [ "$status" -eq 0 ] || fail "$output"
+  [ "$(aliases Deployment ssa)" = "$ENTRIES" ]
+  local before
+  before=$(kubectl get deployment/ssa -o jsonpath='{.metadata.resourceVersion}')
+  run kubectl apply --server-side -f - < <(workload Deployment ssa)
+  [ "$status" -eq 0 ] || fail "$output"
+  [ "$(kubectl get deployment/ssa -o jsonpath='{.metadata.resourceVersion}')" = "$before" ]
+}
+
+@test "server-side apply with host-gateway beside the same address keeps one entry for it" {
+  run kubectl apply --server-side -f - < <(workload Deployment ssa-beside |
+    sed 's/- ip: 10.0.0.7/- ip: 192.168.65.254/; s/\[static.local\]/[api.local]/')
+  [ "$status" -eq 0 ] || fail "$output"
+  [ "$(aliases Deployment ssa-beside)" = '[{"hostnames":["api.local","db.local","cache.local"],"ip":"192.168.65.254"}]' ]
+}
+
+# edit KIND/NAME FILTER: `kubectl edit` in JSON, the change made by jq.
+edit() {
+  EDIT_FILTER=$2 KUBE_EDITOR="$BATS_TEST_DIRNAME/jq-edit" kubectl edit -o json "$1" >/dev/null
+}
+
+@test "kubectl edit: an added name sticks, and a removed entry stays removed" {
+  kubectl apply -f - < <(workload Deployment edited)
+  edit deployment/edited '.spec.template.spec.hostAliases[1].hostnames += ["api.local"]'
+  [ "$(aliases Deployment edited)" = '[{"hostnames":["static.local"],"ip":"10.0.0.7"},{"hostnames":["db.local","cache.local","api.local"],"ip":"192.168.65.254"}]' ]
+  edit deployment/edited '.spec.template.spec.hostAliases |= map(select(.ip != "192.168.65.254"))'
+  [ "$(aliases Deployment edited)" = '[{"hostnames":["static.local"],"ip":"10.0.0.7"}]' ]
+}
+
+@test "a Pod UPDATE after creation is not patched: label, annotate and re-apply succeed" {
+  local before
+  before=$(aliases Pod web)
+  kubectl label pod/web tier=frontend
+  kubectl annotate pod/web note=checked
+  run kubectl apply -f pod.yaml
+  [ "$status" -eq 0 ] || fail "$output"
+  [ "$(aliases Pod web)" = "$before" ]
+}
+
+@test "a namespaced AdmissionPolicy on its own rewrites in its namespace" {
+  local_only
+  jq '.items[] | select(.metadata.name == "clusterwide-host-gateway")' \
+    "$CLUSTER_STATE/webhooks.json" >"$BATS_TEST_TMPDIR/clusterwide.json"
+  kubectl delete mutatingwebhookconfiguration clusterwide-host-gateway
+  run kubectl apply -n team -f pod.yaml
+  kubectl create -f "$BATS_TEST_TMPDIR/clusterwide.json"
+  [ "$status" -eq 0 ] || fail "$output"
+  [ "$(kubectl get -n team pod/web -o json | jq -c .spec.hostAliases)" = "$ENTRIES" ]
+}
+
+@test "injection: new Pods of a labelled namespace get host.docker.internal, unless they opt out" {
+  kubectl create namespace dev
+  kubectl create serviceaccount default -n dev
+  kubectl label namespace dev host-gateway.kubewarden.io/inject=enabled
+  kubectl apply -n dev -f inject-pods.yaml
+  [ "$(kubectl get -n dev pod/injected -o json | jq -c .spec.hostAliases)" = '[{"hostnames":["host.docker.internal"],"ip":"192.168.65.254"}]' ]
+  [ "$(kubectl get -n dev pod/opted-out -o json | jq -c .spec.hostAliases)" = null ]
+  [ "$(kubectl get -n default pod/plain -o name 2>/dev/null)" = "" ]
+}
+
+@test "a malformed annotation on a Pod: admitted, with the warning as kubectl prints it" {
+  run kubectl apply -f bad-annotation-pod.yaml
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 'Warning: host-gateway: annotation host-gateway.kubewarden.io/hostnames ignored: item "DB.local" is not a valid DNS-1123 subdomain' ]
+  [ "${lines[1]}" = "pod/bad-annotation created" ]
+}
+
+@test "the host's address moves: rollout restart gives new Pods the new address, and the ReplicaSets settle" {
+  local_only
+  kubectl apply -f - < <(workload Deployment moving)
+  eventually 30 count_is 1 pods_aliases app=moving
+  host_at "$MOVED"
+  kubectl rollout restart deployment/moving
+  eventually 30 count_is 2 kubectl get rs -l app=moving -o name
+  local moved=${ENTRIES/$HOST/$MOVED}
+  [ "$(aliases Deployment moving)" = "$moved" ]
+  eventually 30 count_is 2 pods_aliases app=moving
+  [ "$(pods_aliases app=moving | sort | uniq -c | awk '{print $1}' | tr '\n' ' ')" = "1 1 " ]
+  pods_aliases app=moving | grep -qxF "$moved"
+  sleep 5
+  [ "$(kubectl get rs -l app=moving -o name | wc -l)" -eq 2 ]
+  host_at "$HOST"
+}
+
+@test "no name resolves: a host-gateway Pod is refused with one sentence, as kubectl prints it" {
+  local_only
+  host_at
+  run kubectl apply -f - < <(sed 's/name: web/name: unresolved/' pod.yaml)
+  host_at "$HOST"
+  [ "$status" -eq 1 ]
+  [ "$output" = "Error from server: error when creating \"STDIN\": $REJECTED: cannot replace host-gateway in hostAliases: no IPv4 address for host.docker.internal, host.lima.internal, host.containers.internal, host.k3d.internal, host.minikube.internal (Name or service not known); make one of these names resolvable from the policy server or set fallbackAddresses" ]
+  run kubectl get pod/unresolved
+  [ "$status" -eq 1 ]
+}
+
+@test "no name resolves: a Pod a controller makes is admitted with its template's address, no back-off" {
+  local_only
+  host_at
+  kubectl scale deployment/web --replicas=3
+  eventually 30 count_is 3 pods_aliases app=web
+  sleep 3
+  host_at "$HOST"
+  [ "$(pods_aliases app=web | sort -u)" = "$ENTRIES" ]
+  [ "$(kubectl get pods -l app=web -o name | wc -l)" -eq 3 ]
+  [ "$(kubectl get events --field-selector reason=FailedCreate -o name | wc -l)" -eq 0 ]
+}
+
+@test "policy-server stopped: what asks for nothing is admitted; host-gateway is refused and nothing is written" {
+  local_only
+  "$BATS_TEST_DIRNAME/policy-server" stop
+  run kubectl apply -f plain-pod.yaml
+  local plain=$status plain_output=$output
+  run kubectl apply -f - < <(workload Deployment while-down)
+  "$BATS_TEST_DIRNAME/policy-server" start
+  [ "$plain" -eq 0 ] || fail "$plain_output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'failed calling webhook "clusterwide-host-gateway.kubewarden.admission"'* ]] || fail "$output"
+  run kubectl get deployment/while-down
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'"while-down" not found'* ]]
+}
+
+@test "a CronJob's Job, made by the real controller, gets a Pod with the address" {
+  # Scheduled every minute: by now it has made a Job, maybe several.
+  eventually 90 has_pods app=cron
+  [ "$(pods_aliases app=cron | sort -u)" = "$ENTRIES" ]
+  [ "$(kubectl get jobs -o json | jq -r '.items[] | select(.metadata.ownerReferences[0].name == "cron") | .metadata.name' | grep -c .)" -ge 1 ]
 }
