@@ -186,16 +186,29 @@ rewritten() {
   [ "$(pods_aliases app=sts)" = "$ENTRIES" ]
 }
 
+# settled KIND/NAME: its resourceVersion and generation, once its
+# controller has stopped writing its status (nothing for 2 s).
+settled() {
+  local now last=
+  while now=$(kubectl get "$1" -o jsonpath='{.metadata.resourceVersion} {.metadata.generation}') &&
+    [ "$now" != "$last" ]; do
+    last=$now
+    sleep 2
+  done
+  echo "$now"
+}
+
 @test "client-side re-apply changes nothing: same resourceVersion, no rollout" {
+  kubectl apply -f - < <(workload Deployment reapplied)
+  eventually 30 count_is 1 pods_aliases app=reapplied
   local before
-  before=$(kubectl get deployment/web -o jsonpath='{.metadata.resourceVersion} {.metadata.generation}')
-  run kubectl apply -f - < <(workload Deployment web | sed 's/^spec:/spec:\n  replicas: 2/')
+  before=$(settled deployment/reapplied)
+  run kubectl apply -f - < <(workload Deployment reapplied)
   [ "$status" -eq 0 ] || fail "$output"
   # kubectl says "configured": its three-way patch re-adds the host-gateway
-  # entry every time. The server's answer is what counts.
-  [ "$(kubectl get deployment/web -o jsonpath='{.metadata.resourceVersion} {.metadata.generation}')" = "$before" ]
-  sleep 2
-  [ "$(kubectl get rs -l app=web -o name | wc -l)" -eq 1 ]
+  # entry every time. The stored object is what counts.
+  [ "$(settled deployment/reapplied)" = "$before" ]
+  [ "$(kubectl get rs -l app=reapplied -o name | wc -l)" -eq 1 ]
 }
 
 @test "the GitOps form: the template is stored as written, kubectl diff is empty, the Pods get the entries" {
@@ -213,10 +226,10 @@ rewritten() {
   [ "$status" -eq 0 ] || fail "$output"
   [ "$(aliases Deployment ssa)" = "$ENTRIES" ]
   local before
-  before=$(kubectl get deployment/ssa -o jsonpath='{.metadata.resourceVersion}')
+  before=$(settled deployment/ssa)
   run kubectl apply --server-side -f - < <(workload Deployment ssa)
   [ "$status" -eq 0 ] || fail "$output"
-  [ "$(kubectl get deployment/ssa -o jsonpath='{.metadata.resourceVersion}')" = "$before" ]
+  [ "$(settled deployment/ssa)" = "$before" ]
 }
 
 @test "server-side apply with host-gateway beside the same address keeps one entry for it" {
