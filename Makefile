@@ -57,9 +57,9 @@ fmt:
 lint:
 	cargo clippy --locked --all-targets -- -D warnings
 
-# Unit, property and artifact tests, the policy-server test, then the kwctl
-# e2e tests. Where kwctl (or bats) is missing, the Kubewarden tests say so
-# in one line and the rest still runs.
+# Unit, property and artifact tests, the policy-server test, the kwctl
+# e2e tests, then the cluster tests. Where kwctl, bats or a control plane is
+# missing, those tests say so in one line and the rest still runs.
 .PHONY: test
 test: toolchain fmt lint policy.wasm
 	POLICY_WASM=$(CURDIR)/policy.wasm cargo test --locked
@@ -70,10 +70,19 @@ test: toolchain fmt lint policy.wasm
 	else \
 	  $(MAKE) --no-print-directory e2e-tests; \
 	fi
+	@$(MAKE) --no-print-directory cluster-tests
 
 .PHONY: e2e-tests
 e2e-tests: annotated-policy.wasm
 	bats e2e.bats
+
+# The scenarios of tests/cluster/cluster.bats with the real kubectl, on
+# etcd, kube-apiserver, kube-controller-manager and policy-server started on
+# loopback (tests/cluster/run). Where a binary is missing they say so in one
+# line. EXISTING_CLUSTER=1 runs them on the cluster of KUBECONFIG instead.
+.PHONY: cluster-tests
+cluster-tests: policy.wasm
+	bash tests/cluster/run
 
 .PHONY: clean
 clean:

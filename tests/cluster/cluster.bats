@@ -313,7 +313,10 @@ edit() {
   run kubectl apply -f - < <(sed 's/name: web/name: unresolved/' pod.yaml)
   host_at "$HOST"
   [ "$status" -eq 1 ]
-  [ "$output" = "Error from server: error when creating \"STDIN\": $REJECTED: cannot replace host-gateway in hostAliases: no IPv4 address for host.docker.internal, host.lima.internal, host.containers.internal, host.k3d.internal, host.minikube.internal (Name or service not known); make one of these names resolvable from the policy server or set fallbackAddresses" ]
+  # In the resolver's words: glibc's here, musl's in the official image.
+  local sentence="Error from server: error when creating \"STDIN\": $REJECTED: cannot replace host-gateway in hostAliases: no IPv4 address for host.docker.internal, host.lima.internal, host.containers.internal, host.k3d.internal, host.minikube.internal (WORDS); make one of these names resolvable from the policy server or set fallbackAddresses"
+  [ "$output" = "${sentence/WORDS/Name or service not known}" ] ||
+    [ "$output" = "${sentence/WORDS/Name does not resolve}" ] || fail "$output"
   run kubectl get pod/unresolved
   [ "$status" -eq 1 ]
 }
