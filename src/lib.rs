@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 mod host;
+mod inject;
 mod intent;
 mod ip_family;
 mod json;
@@ -17,16 +18,20 @@ mod messages;
 mod pod_spec;
 mod policy;
 mod prefilter;
+mod refresh;
+mod request;
 mod response;
 mod rewrite;
 mod settings;
 mod text;
 
+pub use inject::INJECT_ANNOTATION;
 pub use intent::{AnnotationError, HOSTNAMES_ANNOTATION, parse as parse_hostnames_annotation};
 pub use ip_family::IpFamily;
 pub use messages::{MAX_REJECTION_BYTES, MAX_WARNING_BYTES, Miss, Rejection, Shortfall, Warning};
 pub use pod_spec::{HANDLED_KINDS, HandledKind};
-pub use policy::{INJECT_ANNOTATION, Mutation, PayloadError, Verdict, evaluate};
+pub use policy::{Mutation, Verdict, evaluate};
+pub use request::PayloadError;
 pub use rewrite::HOST_GATEWAY;
 pub use settings::{DEFAULT_HOSTNAMES, Settings, SettingsError};
 

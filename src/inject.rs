@@ -1,0 +1,40 @@
+//! Injection: the names of the `injectHostnames` setting that a new Pod
+//! gets, unless it opts out or already has them.
+
+use std::collections::HashSet;
+
+use crate::json;
+use crate::rewrite::hostnames_present;
+use crate::settings::comparable_name;
+
+/// The Pod annotation that keeps `injectHostnames` out of a pod when it
+/// says `"false"`.
+pub const INJECT_ANNOTATION: &str = "host-gateway.kubewarden.io/inject";
+
+/// The settings key that turns injection on: payloads that mention it are
+/// read even when they hold no `host-gateway`.
+pub const INJECT_SETTING: &str = "injectHostnames";
+
+/// The names of `inject` that the Pod `object` gets: none when it opts
+/// out, else those its `hostAliases` do not hold yet.
+pub fn names_to_inject(object: &str, pod_spec_path: &[&str], inject: &[String]) -> Vec<String> {
+    if inject.is_empty() || opted_out(object) {
+        return Vec::new();
+    }
+    let present: HashSet<String> = hostnames_present(object, pod_spec_path)
+        .iter()
+        .map(|name| comparable_name(name))
+        .collect();
+    inject
+        .iter()
+        .filter(|name| !present.contains(&comparable_name(name)))
+        .cloned()
+        .collect()
+}
+
+/// Whether the Pod's annotation keeps injection out.
+fn opted_out(object: &str) -> bool {
+    json::path(object, &["metadata", "annotations", INJECT_ANNOTATION])
+        .and_then(json::string)
+        .is_some_and(|value| value == "false")
+}
