@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::ops::Range;
 
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -167,10 +168,31 @@ pub fn offset_in(outer: &str, inner: &str) -> Option<usize> {
     (start + inner.len() <= outer.len()).then_some(start)
 }
 
+/// The bytes `inner`, a slice of `outer`, covers in it.
+pub fn range_in(outer: &str, inner: &str) -> Option<Range<usize>> {
+    let start = offset_in(outer, inner)?;
+    Some(start..start + inner.len())
+}
+
+/// `text` with the bytes of each edit's range replaced by its text. `None`
+/// when two ranges overlap or one is not in `text`.
+pub fn splice(text: &str, mut edits: Vec<(Range<usize>, String)>) -> Option<String> {
+    edits.sort_unstable_by_key(|(range, _)| range.start);
+    let added: usize = edits.iter().map(|(_, new)| new.len()).sum();
+    let mut out = String::with_capacity(text.len() + added);
+    let mut copied = 0;
+    for (range, new) in edits {
+        out.push_str(text.get(copied..range.start)?);
+        out.push_str(&new);
+        copied = range.end;
+    }
+    out.push_str(text.get(copied..)?);
+    Some(out)
+}
+
 /// `object` with `inner`, a slice of it, replaced by `text`.
 pub fn replace(object: &str, inner: &str, text: &str) -> Option<String> {
-    let at = offset_in(object, inner)?;
-    Some([&object[..at], text, &object[at + inner.len()..]].concat())
+    splice(object, vec![(range_in(object, inner)?, text.to_string())])
 }
 
 /// `object` with `member` (`"key":value`) added last to `map`, a slice of
@@ -220,6 +242,34 @@ mod tests {
         );
         assert!(members("[1]").is_none());
         assert!(members("\"x\"").is_none());
+    }
+
+    #[test]
+    fn splice_applies_edits_in_order_of_position() {
+        let text = r#"{"ip":"a","hostnames":["x"]}"#;
+        let ip = range_in(text, field(text, "ip").unwrap()).unwrap();
+        let names = range_in(text, field(text, "hostnames").unwrap()).unwrap();
+        let end = text.len() - 1;
+        let edits = vec![
+            (end..end, r#","z":1"#.to_string()),
+            (names, r#"["x","y"]"#.to_string()),
+            (ip, r#""10.0.0.1""#.to_string()),
+        ];
+        assert_eq!(
+            splice(text, edits).unwrap(),
+            r#"{"ip":"10.0.0.1","hostnames":["x","y"],"z":1}"#
+        );
+    }
+
+    #[test]
+    fn splice_refuses_overlapping_or_outside_ranges() {
+        assert_eq!(
+            splice("abcdef", vec![(1..4, "x".into()), (3..5, "y".into())]),
+            None
+        );
+        assert_eq!(splice("abc", vec![(2..9, "x".into())]), None);
+        assert_eq!(range_in("abc", "abc"), Some(0..3));
+        assert_eq!(range_in("abc", "xyz"), None);
     }
 
     #[test]

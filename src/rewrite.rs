@@ -22,11 +22,33 @@ enum EntryIp {
     Other,
 }
 
-/// One `hostAliases` entry: its text, a slice of the object.
+impl EntryIp {
+    /// What the entry `text` has for `ip`.
+    fn of(text: &str) -> Self {
+        match json::field(text, "ip").and_then(json::string) {
+            Some(ip) if ip == HOST_GATEWAY => EntryIp::HostGateway,
+            Some(ip) => ip.parse().map_or(EntryIp::Other, EntryIp::Address),
+            None => EntryIp::Other,
+        }
+    }
+}
+
+/// One `hostAliases` entry: its text, and the bytes it covers in the
+/// object, kept from the read.
 #[derive(Debug, Clone)]
 struct Entry<'a> {
     text: &'a str,
+    at: Range<usize>,
     ip: EntryIp,
+}
+
+/// One entry as it is written: the entry (by index), and the address it
+/// gets when it is ours to merge (a `host-gateway` entry has one unit per
+/// address).
+#[derive(Debug, Clone, Copy)]
+struct Unit {
+    entry: usize,
+    address: Option<IpAddr>,
 }
 
 /// The `hostAliases` list of an object that holds at least one
@@ -34,7 +56,9 @@ struct Entry<'a> {
 #[derive(Debug, Clone)]
 pub struct HostAliases<'a> {
     object: &'a str,
-    list: &'a str,
+    /// The bytes the list covers in the object.
+    list: Range<usize>,
+    /// Never empty: one of them is `host-gateway`.
     entries: Vec<Entry<'a>>,
 }
 
@@ -45,26 +69,22 @@ impl<'a> HostAliases<'a> {
     /// to rewrite.
     pub fn with_host_gateway(object: &'a str, pod_spec_path: &[&str]) -> Option<Self> {
         let list = host_aliases_list(object, pod_spec_path)?;
-        let entries: Vec<Entry> = json::elements(list)?
+        let entries = json::elements(list)?
             .into_iter()
-            .map(|text| Entry {
-                text,
-                ip: match json::field(text, "ip") {
-                    Some(ip) => match json::string(ip) {
-                        Some(ip) if ip == HOST_GATEWAY => EntryIp::HostGateway,
-                        Some(ip) => ip.parse().map_or(EntryIp::Other, EntryIp::Address),
-                        None => EntryIp::Other,
-                    },
-                    None => EntryIp::Other,
-                },
+            .map(|text| {
+                Some(Entry {
+                    text,
+                    at: json::range_in(object, text)?,
+                    ip: EntryIp::of(text),
+                })
             })
-            .collect();
+            .collect::<Option<Vec<Entry>>>()?;
         entries
             .iter()
             .any(|entry| entry.ip == EntryIp::HostGateway)
             .then_some(HostAliases {
                 object,
-                list,
+                list: json::range_in(object, list)?,
                 entries,
             })
     }
@@ -83,72 +103,14 @@ impl<'a> HostAliases<'a> {
         if addresses.is_empty() {
             return self.object.to_string();
         }
-        // One unit per entry written: (entry, the address it gets, if ours).
-        let mut units: Vec<(usize, Option<IpAddr>)> = Vec::new();
-        for (i, entry) in self.entries.iter().enumerate() {
-            match entry.ip {
-                EntryIp::HostGateway => units.extend(addresses.iter().map(|a| (i, Some(*a)))),
-                EntryIp::Address(ip) if addresses.contains(&ip) => units.push((i, Some(ip))),
-                _ => units.push((i, None)),
-            }
-        }
-        // The entries (by index) that end up with each address, survivor
-        // first: the first that already held it (the stored entry, wherever
-        // the API server's merge put the re-applied one), else the first
-        // rewritten. One pass, and one rotation per address.
-        let mut groups: HashMap<IpAddr, Vec<usize>> = HashMap::with_capacity(addresses.len());
-        for (i, address) in &units {
-            if let Some(address) = address {
-                groups.entry(*address).or_default().push(*i);
-            }
-        }
-        for members in groups.values_mut() {
-            if let Some(held) = members
-                .iter()
-                .position(|i| self.entries[*i].ip != EntryIp::HostGateway)
-            {
-                members[..=held].rotate_right(1);
-            }
-        }
-
-        let mut list = String::with_capacity(self.list.len() + 64 * addresses.len());
-        let first = &self.entries[0];
-        list.push_str(&self.list[..self.offset(first)]);
-        let mut written = 0;
-        for (k, (i, address)) in units.iter().enumerate() {
-            let entry = &self.entries[*i];
-            let text = match address {
-                None => entry.text.to_string(),
-                Some(address) => match groups.get(address) {
-                    // An entry has one unit per address, so the survivor's
-                    // unit is the one place the merged entry is written.
-                    Some(members) if members[0] == *i => self.merged(members, *address),
-                    _ => continue,
-                },
-            };
-            if written > 0 {
-                let starts_entry = k == 0 || units[k - 1].0 != *i;
-                if starts_entry && *i > 0 {
-                    let previous = &self.entries[*i - 1];
-                    list.push_str(
-                        &self.list[self.offset(previous) + previous.text.len()..self.offset(entry)],
-                    );
-                } else {
-                    list.push(',');
-                }
-            }
-            list.push_str(&text);
-            written += 1;
-        }
-        let last = &self.entries[self.entries.len() - 1];
-        list.push_str(&self.list[self.offset(last) + last.text.len()..]);
-
-        let start = json::offset_in(self.object, self.list).unwrap_or(0);
-        let mut out = String::with_capacity(self.object.len() + list.len());
-        out.push_str(&self.object[..start]);
-        out.push_str(&list);
-        out.push_str(&self.object[start + self.list.len()..]);
-        out
+        let units = self.units(addresses);
+        let groups = self.groups(&units, addresses.len());
+        let list = self.write_list(&units, &groups);
+        // The ranges come from the read, so the splice holds; were it to
+        // fail, the object goes back unchanged, and the API server refuses
+        // its `host-gateway` in its own words.
+        json::splice(self.object, vec![(self.list.clone(), list)])
+            .unwrap_or_else(|| self.object.to_string())
     }
 
     /// The string hostnames of the `host-gateway` entries, in order.
@@ -159,9 +121,96 @@ impl<'a> HostAliases<'a> {
             .flat_map(|entry| hostnames(entry.text))
     }
 
-    /// Where `entry` starts in the list text.
-    fn offset(&self, entry: &Entry) -> usize {
-        json::offset_in(self.list, entry.text).unwrap_or(0)
+    /// The entries as they are written, in order.
+    fn units(&self, addresses: &[IpAddr]) -> Vec<Unit> {
+        let mut units = Vec::with_capacity(self.entries.len() + addresses.len());
+        for (entry, found) in self.entries.iter().enumerate() {
+            match found.ip {
+                EntryIp::HostGateway => units.extend(addresses.iter().map(|a| Unit {
+                    entry,
+                    address: Some(*a),
+                })),
+                EntryIp::Address(ip) if addresses.contains(&ip) => units.push(Unit {
+                    entry,
+                    address: Some(ip),
+                }),
+                _ => units.push(Unit {
+                    entry,
+                    address: None,
+                }),
+            }
+        }
+        units
+    }
+
+    /// The entries (by index) that end up with each address, survivor
+    /// first: the first that already held it (the stored entry, wherever
+    /// the API server's merge put the re-applied one), else the first
+    /// rewritten. One pass, and one rotation per address.
+    fn groups(&self, units: &[Unit], addresses: usize) -> HashMap<IpAddr, Vec<usize>> {
+        let mut groups: HashMap<IpAddr, Vec<usize>> = HashMap::with_capacity(addresses);
+        for unit in units {
+            if let Some(address) = unit.address {
+                groups.entry(address).or_default().push(unit.entry);
+            }
+        }
+        for members in groups.values_mut() {
+            if let Some(held) = members
+                .iter()
+                .position(|i| self.entries[*i].ip != EntryIp::HostGateway)
+            {
+                members[..=held].rotate_right(1);
+            }
+        }
+        groups
+    }
+
+    /// The new text of the list: each unit's text, between the bytes that
+    /// stood between the entries.
+    fn write_list(&self, units: &[Unit], groups: &HashMap<IpAddr, Vec<usize>>) -> String {
+        let (first, last) = (&self.entries[0], &self.entries[self.entries.len() - 1]);
+        let mut list = String::with_capacity(self.list.len() + 64 * groups.len());
+        list.push_str(&self.object[self.list.start..first.at.start]);
+        let mut written = 0;
+        for (k, unit) in units.iter().enumerate() {
+            let Some(text) = self.unit_text(unit, groups) else {
+                continue;
+            };
+            if written > 0 {
+                list.push_str(self.separator(units, k));
+            }
+            list.push_str(&text);
+            written += 1;
+        }
+        list.push_str(&self.object[last.at.end..self.list.end]);
+        list
+    }
+
+    /// What a unit writes: its entry as it came, or the merged entry of its
+    /// address, written at the survivor's one unit for that address (an
+    /// entry has one unit per address); nothing for the others.
+    fn unit_text(&self, unit: &Unit, groups: &HashMap<IpAddr, Vec<usize>>) -> Option<Cow<'a, str>> {
+        match unit.address {
+            None => Some(Cow::Borrowed(self.entries[unit.entry].text)),
+            Some(address) => match groups.get(&address) {
+                Some(members) if members[0] == unit.entry => {
+                    Some(Cow::Owned(self.merged(members, address)))
+                }
+                _ => None,
+            },
+        }
+    }
+
+    /// What goes before the unit `k`, written after another: the bytes that
+    /// stood before its entry, or a comma between the copies of one entry.
+    fn separator(&self, units: &[Unit], k: usize) -> &'a str {
+        let entry = units[k].entry;
+        let starts_entry = k == 0 || units[k - 1].entry != entry;
+        if starts_entry && entry > 0 {
+            &self.object[self.entries[entry - 1].at.end..self.entries[entry].at.start]
+        } else {
+            ","
+        }
     }
 
     /// The one entry for `address`, from the entries (by index) that end
@@ -170,69 +219,69 @@ impl<'a> HostAliases<'a> {
         let survivor = &self.entries[members[0]];
         let fields = json::members(survivor.text).unwrap_or_default();
         let mut edits: Vec<(Range<usize>, String)> = Vec::new();
-        let range_of = |raw: &str| json::offset_in(survivor.text, raw).map(|s| s..s + raw.len());
-
-        if survivor.ip == EntryIp::HostGateway
-            && let Some(range) = fields
-                .iter()
-                .rev()
-                .find(|(key, _)| key == "ip")
-                .and_then(|(_, raw)| range_of(raw))
-        {
+        let rewritten = survivor.ip == EntryIp::HostGateway;
+        if rewritten && let Some(range) = last_member_range(survivor.text, &fields, "ip") {
             // An IpAddr prints with no character that needs escaping.
             edits.push((range, format!("\"{address}\"")));
         }
-        let mut appended = String::new();
         // A rewritten entry's names are written as the union would be even
         // alone, so that re-applying it later changes nothing.
-        if members.len() > 1 || survivor.ip == EntryIp::HostGateway {
-            let own = hostnames(survivor.text);
-            let mut seen = HashSet::new();
-            let union: Vec<_> = members
-                .iter()
-                .flat_map(|i| hostnames(self.entries[*i].text))
-                .filter(|name| seen.insert(name.clone()))
-                .collect();
-            if union != own {
+        if members.len() > 1 || rewritten {
+            let mut appended = String::new();
+            let union = self.union_of_names(members);
+            if union != hostnames(survivor.text) {
                 let list = json::quoted_list(&union);
-                match fields.iter().rev().find(|(key, _)| key == "hostnames") {
-                    Some((_, raw)) => {
-                        if let Some(range) = range_of(raw) {
-                            edits.push((range, list));
-                        }
-                    }
-                    None => {
-                        let _ = write!(appended, ",\"hostnames\":{list}");
-                    }
+                match last_member_range(survivor.text, &fields, "hostnames") {
+                    Some(range) => edits.push((range, list)),
+                    None => appended = format!(",\"hostnames\":{list}"),
                 }
             }
-            let mut keys: HashSet<_> = fields.iter().map(|(key, _)| key.clone()).collect();
-            for i in &members[1..] {
-                for (key, raw) in json::members(self.entries[*i].text).unwrap_or_default() {
-                    if key != "ip" && key != "hostnames" && !keys.contains(&key) {
-                        let key_text = json::quoted(&key);
-                        let _ = write!(appended, ",{key_text}:{raw}");
-                        keys.insert(key);
-                    }
-                }
+            appended.push_str(&self.fields_of_others(members, &fields));
+            if !appended.is_empty()
+                && let Some(end) = survivor.text.rfind('}')
+            {
+                edits.push((end..end, appended));
             }
         }
-        if !appended.is_empty()
-            && let Some(end) = survivor.text.rfind('}')
-        {
-            edits.push((end..end, appended));
-        }
-        edits.sort_unstable_by_key(|(range, _)| range.start);
-        let mut out = String::with_capacity(survivor.text.len() + 64);
-        let mut copied = 0;
-        for (range, text) in edits {
-            out.push_str(&survivor.text[copied..range.start]);
-            out.push_str(&text);
-            copied = range.end;
-        }
-        out.push_str(&survivor.text[copied..]);
-        out
+        json::splice(survivor.text, edits).unwrap_or_else(|| survivor.text.to_string())
     }
+
+    /// The names of the entries (by index), in order, each once.
+    fn union_of_names(&self, members: &[usize]) -> Vec<Cow<'a, str>> {
+        let mut seen = HashSet::new();
+        members
+            .iter()
+            .flat_map(|i| hostnames(self.entries[*i].text))
+            .filter(|name| seen.insert(name.clone()))
+            .collect()
+    }
+
+    /// The fields other than `ip` and `hostnames` that the survivor, whose
+    /// members are `fields`, lacks and the other entries have, as members
+    /// to append (`,"key":value`), the first of each key.
+    fn fields_of_others(&self, members: &[usize], fields: &[(Cow<str>, &str)]) -> String {
+        let mut keys: HashSet<Cow<str>> = fields.iter().map(|(key, _)| key.clone()).collect();
+        let mut appended = String::new();
+        for i in &members[1..] {
+            for (key, raw) in json::members(self.entries[*i].text).unwrap_or_default() {
+                if key != "ip" && key != "hostnames" && !keys.contains(&key) {
+                    let _ = write!(appended, ",{}:{raw}", json::quoted(&key));
+                    keys.insert(key);
+                }
+            }
+        }
+        appended
+    }
+}
+
+/// The bytes the value of the last member `key` covers in the object
+/// `text`, whose members are `fields`.
+fn last_member_range(text: &str, fields: &[(Cow<str>, &str)], key: &str) -> Option<Range<usize>> {
+    fields
+        .iter()
+        .rev()
+        .find(|(name, _)| name == key)
+        .and_then(|(_, raw)| json::range_in(text, raw))
 }
 
 /// The raw `hostAliases` of the pod spec at `pod_spec_path`, found in one
@@ -314,32 +363,16 @@ pub fn without_stale_names(
             continue;
         }
         let raw = json::field(entry, "hostnames")?;
-        let at = json::offset_in(entry, raw)?;
-        kept.push(Cow::Owned(
-            [
-                &entry[..at],
-                &json::quoted_list(&left),
-                &entry[at + raw.len()..],
-            ]
-            .concat(),
-        ));
+        kept.push(Cow::Owned(json::replace(
+            entry,
+            raw,
+            &json::quoted_list(&left),
+        )?));
     }
     if !changed {
         return None;
     }
-    let at = json::offset_in(object, list)?;
-    let mut out = String::with_capacity(object.len());
-    out.push_str(&object[..at]);
-    out.push('[');
-    for (i, entry) in kept.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(entry);
-    }
-    out.push(']');
-    out.push_str(&object[at + list.len()..]);
-    Some(out)
+    json::replace(object, list, &format!("[{}]", kept.join(",")))
 }
 
 /// The string `hostnames` of an entry, in order.
