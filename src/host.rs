@@ -1,6 +1,7 @@
 //! The policy's calls to its host, through the SDK: the DNS lookup and the
 //! log line. Kept apart so that everything else runs without a waPC host.
 
+use std::net::IpAddr;
 use std::sync::LazyLock;
 
 use kubewarden_policy_sdk::error::Error;
@@ -8,18 +9,49 @@ use kubewarden_policy_sdk::host_capabilities::net;
 use serde::Serialize;
 use slog::{Drain, Logger, OwnedKVList, Record, info, o};
 
-use crate::messages::UNREADABLE_DNS_ANSWER;
+use crate::lookup::LookupError;
 
-/// Kubewarden's `net/v1/dns_lookup_host`, through the SDK. An error comes
-/// back as the host's text, which `lookup::read_host_error` reads; an
-/// answer that is not the SDK's `LookupResponse` reads as one short
-/// sentence.
-pub fn lookup_host(name: &str) -> Result<Vec<String>, String> {
+/// What the policy says when the host's DNS answer is not the SDK's
+/// `LookupResponse`.
+const UNREADABLE_DNS_ANSWER: &str = "the host's answer is not a list of addresses";
+
+/// Kubewarden's `net/v1/dns_lookup_host`, through the SDK: the addresses
+/// found, or why there are none, classified here once.
+pub fn lookup_host(name: &str) -> Result<Vec<IpAddr>, LookupError> {
     match net::lookup_host(name) {
-        Ok(answer) => Ok(answer.ips),
-        Err(Error::Deserialization { .. }) => Err(UNREADABLE_DNS_ANSWER.to_string()),
-        Err(error) => Err(error.to_string()),
+        Ok(answer) => Ok(addresses(&answer.ips)),
+        Err(Error::Deserialization { .. }) => Err(LookupError::failed(UNREADABLE_DNS_ANSWER)),
+        Err(error) => Err(classify(&error.to_string())),
     }
+}
+
+/// The addresses of an answer. What does not parse (a link-local address
+/// with a zone, say) is skipped: no pod can use it.
+fn addresses(ips: &[String]) -> Vec<IpAddr> {
+    ips.iter().filter_map(|ip| ip.parse().ok()).collect()
+}
+
+/// Reads the text of a failed host call. The SDK and the runtime wrap the
+/// resolver's words (`error invoking host capability net.dns_lookup_host:
+/// Host error: Callback evaluation failure: failed to lookup address
+/// information: Name does not resolve`, then maybe a backtrace); only the
+/// resolver's words mean anything to a person.
+fn classify(text: &str) -> LookupError {
+    let mut words = text.lines().next().unwrap_or("").trim();
+    if words.contains("has not been granted access to") {
+        return LookupError::NotGranted;
+    }
+    for wrapper in [
+        "error invoking host capability net.dns_lookup_host:",
+        "Host error:",
+        "Callback evaluation failure:",
+        "failed to lookup address information:",
+    ] {
+        if let Some(rest) = words.strip_prefix(wrapper) {
+            words = rest.trim_start();
+        }
+    }
+    LookupError::failed(words)
 }
 
 /// A slog drain that sends each record to policy-server's `tracing/log`
@@ -71,4 +103,69 @@ static LOG: LazyLock<Logger> = LazyLock::new(|| Logger::root(HostDrain, o!()));
 /// One line for policy-server's log.
 pub fn log_rewrite(summary: &str) {
     info!(LOG, "{}", summary);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    const NOT_GRANTED: &str = "Policy has not been granted access to the \
+        'net/v1/dns_lookup_host' host capability. The violation has been reported.";
+
+    #[rstest]
+    #[case::replayed_by_kwctl(
+        "Callback evaluation failure: Name does not resolve",
+        "Name does not resolve"
+    )]
+    #[case::musl_policy_server(
+        "Callback evaluation failure: failed to lookup address information: Name does not resolve",
+        "Name does not resolve"
+    )]
+    #[case::glibc_with_backtrace(
+        "Host error: Callback evaluation failure: failed to lookup address information: \
+         Name or service not known\n\nStack backtrace:\n   0: anyhow::error",
+        "Name or service not known"
+    )]
+    #[case::through_the_sdk(
+        "error invoking host capability net.dns_lookup_host: Host error: Callback evaluation \
+         failure: failed to lookup address information: Temporary failure in name resolution",
+        "Temporary failure in name resolution"
+    )]
+    #[case::first_line_only(
+        &format!("failed to lookup address information\n{}", "backtrace ".repeat(10_000)),
+        "failed to lookup address information"
+    )]
+    #[case::bare("Try again", "Try again")]
+    #[case::empty("", "lookup failed")]
+    #[case::only_wrappers("Callback evaluation failure: ", "lookup failed")]
+    fn host_errors_become_the_resolvers_words(#[case] text: &str, #[case] words: &str) {
+        assert_eq!(classify(text), LookupError::Failed(words.into()));
+    }
+
+    #[test]
+    fn host_errors_are_bounded_without_halving_a_word() {
+        let LookupError::Failed(words) = classify(&"resolver said ".repeat(50)) else {
+            panic!("expected a failure");
+        };
+        assert!(words.len() <= 64);
+        assert!(words.ends_with("said..."), "{words}");
+    }
+
+    #[test]
+    fn refused_capability_is_recognised() {
+        assert_eq!(classify(NOT_GRANTED), LookupError::NotGranted);
+    }
+
+    #[test]
+    fn unparsable_answers_are_skipped() {
+        let answer = ["fe80::1%eth0", "bogus", "fd00::2", "192.168.65.254"].map(String::from);
+        assert_eq!(
+            addresses(&answer),
+            [
+                IpAddr::from([0xfd00, 0, 0, 0, 0, 0, 0, 2]),
+                IpAddr::from([192, 168, 65, 254])
+            ]
+        );
+    }
 }

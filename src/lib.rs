@@ -28,6 +28,7 @@ mod text;
 pub use inject::INJECT_ANNOTATION;
 pub use intent::{AnnotationError, HOSTNAMES_ANNOTATION, parse as parse_hostnames_annotation};
 pub use ip_family::IpFamily;
+pub use lookup::LookupError;
 pub use messages::{MAX_REJECTION_BYTES, MAX_WARNING_BYTES, Miss, Rejection, Shortfall, Warning};
 pub use pod_spec::{HANDLED_KINDS, HandledKind};
 pub use policy::{Mutation, Verdict, evaluate};

@@ -114,9 +114,6 @@ impl Shortfall {
     }
 }
 
-/// Why the host's answer to a DNS lookup could not be read.
-pub const UNREADABLE_DNS_ANSWER: &str = "the host's answer is not a list of addresses";
-
 /// Why an admission request was rejected. Displays as one sentence of at
 /// most [`MAX_REJECTION_BYTES`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use std::ops::ControlFlow::{self, Break, Continue};
 use crate::inject::{INJECT_SETTING, names_to_inject};
 use crate::intent;
 use crate::json;
-use crate::lookup::{Choice, choose_addresses};
+use crate::lookup::{Choice, LookupError, choose_addresses};
 use crate::messages::{Rejection, Shortfall, Warning, object_name, rewrite_summary};
 use crate::pod_spec::pod_spec_path;
 use crate::prefilter::may_contain_any;
@@ -58,8 +58,8 @@ pub struct Mutation {
 }
 
 /// Evaluates a `validate` payload (`{"settings": ..., "request": ...}`).
-/// `resolve` looks a host name up, answering addresses as text or the
-/// host's error; it is called only when the object holds `host-gateway`.
+/// `resolve` looks a host name up, answering its addresses or why it has
+/// none; it is called only when the object asks for an address.
 ///
 /// ```
 /// use host_gateway_policy::{evaluate, Verdict};
@@ -68,14 +68,14 @@ pub struct Mutation {
 ///     "kind": {"group": "", "version": "v1", "kind": "Pod"}, "operation": "CREATE",
 ///     "name": "web", "namespace": "default",
 ///     "object": {"spec": {"hostAliases": [{"ip": "host-gateway", "hostnames": ["db"]}]}}}}"#;
-/// let Verdict::Mutate(mutation) = evaluate(payload, |_| Ok(vec!["192.168.65.254".into()])) else {
+/// let Verdict::Mutate(mutation) = evaluate(payload, |_| Ok(vec![[192, 168, 65, 254].into()])) else {
 ///     panic!("expected a mutation");
 /// };
 /// assert_eq!(mutation.object, r#"{"spec": {"hostAliases": [{"ip": "192.168.65.254", "hostnames": ["db"]}]}}"#);
 /// ```
 pub fn evaluate<R>(payload: &[u8], resolve: R) -> Verdict
 where
-    R: FnMut(&str) -> Result<Vec<String>, String>,
+    R: FnMut(&str) -> Result<Vec<IpAddr>, LookupError>,
 {
     match evaluate_steps(payload, resolve) {
         Break(verdict) | Continue(verdict) => verdict,
@@ -86,7 +86,7 @@ where
 /// needs nothing more.
 fn evaluate_steps<R>(payload: &[u8], resolve: R) -> ControlFlow<Verdict, Verdict>
 where
-    R: FnMut(&str) -> Result<Vec<String>, String>,
+    R: FnMut(&str) -> Result<Vec<IpAddr>, LookupError>,
 {
     let text = payload_text(payload)?;
     let (settings, target) = read_target(text)?;

@@ -342,7 +342,7 @@ fn match_conditions_select_exactly_what_the_policy_changes_or_refuses() {
         let payload = serde_json::to_vec(&json!({"settings": {}, "request": request})).unwrap();
         // Where the address has moved: every object that asks for the host
         // is then changed, refused or warned about.
-        let acts = evaluate(&payload, |_| Ok(vec!["192.168.65.3".into()])) != Verdict::Accept;
+        let acts = evaluate(&payload, |_| Ok(vec![[192, 168, 65, 3].into()])) != Verdict::Accept;
         // A template that carries only the annotation (the GitOps form) is
         // let through to have it checked, and comes back unchanged.
         let checked_only = !acts && annotated_unowned_template(request);
@@ -511,7 +511,7 @@ fn the_inject_policy_selects_the_pods_it_changes() {
     for (name, request) in &cases {
         let payload =
             serde_json::to_vec(&json!({"settings": spec["settings"], "request": request})).unwrap();
-        let acts = evaluate(&payload, |_| Ok(vec!["192.168.65.254".into()])) != Verdict::Accept;
+        let acts = evaluate(&payload, |_| Ok(vec![[192, 168, 65, 254].into()])) != Verdict::Accept;
         assert_eq!(
             match_condition_of("inject-policy.yaml", request),
             acts,

@@ -7,8 +7,8 @@ use rstest::rstest;
 use serde_json::{Value, json};
 
 use host_gateway_policy::{
-    HANDLED_KINDS, HOSTNAMES_ANNOTATION, INJECT_ANNOTATION, IpFamily, MAX_REJECTION_BYTES, Miss,
-    Rejection, SettingsError, Shortfall, Verdict, evaluate,
+    HANDLED_KINDS, HOSTNAMES_ANNOTATION, INJECT_ANNOTATION, IpFamily, LookupError,
+    MAX_REJECTION_BYTES, Miss, Rejection, SettingsError, Shortfall, Verdict, evaluate,
 };
 use host_gateway_test_support::{
     REFERENCE_KINDS, ScriptedDns, outcomes, payload, read_fixture, reference_expected,
@@ -145,9 +145,7 @@ fn unknown_fields_survive(#[case] fixture: &str) {
 
     // Byte for byte: the text is the input's with one value swapped.
     let input_object = serde_json::to_string(&request["object"]).unwrap();
-    let verdict = evaluate(&payload(&json!({}), &request), |_| {
-        Ok(vec![DOCKER_V4.into()])
-    });
+    let verdict = evaluate(&payload(&json!({}), &request), |_| Ok(ips(&[DOCKER_V4])));
     let Verdict::Mutate(mutation_compact) = verdict else {
         panic!("expected a mutation");
     };
@@ -257,13 +255,10 @@ fn rejects_when_nothing_resolves_and_there_is_no_fallback() {
 }
 
 #[test]
-fn host_error_is_quoted_by_its_first_line() {
+fn host_error_is_quoted_in_the_resolvers_words() {
     let request = read_fixture("pod_host_gateway.json");
     let verdict = evaluate(&payload(&json!(null), &request), |_| {
-        Err(format!(
-            "failed to lookup address information\n{}",
-            "backtrace ".repeat(10_000)
-        ))
+        Err(LookupError::failed("failed to lookup address information"))
     });
     let Verdict::Reject(rejection) = verdict else {
         panic!("expected a rejection, got {verdict:?}");
@@ -273,7 +268,6 @@ fn host_error_is_quoted_by_its_first_line() {
         message.contains("host.minikube.internal (failed to lookup address information)"),
         "{message}"
     );
-    assert!(!message.contains("backtrace"));
 }
 
 #[rstest]
@@ -620,7 +614,7 @@ fn what_only_value_refuses_is_carried_verbatim(#[case] member: &str) {
     assert_ne!(broken, text);
     assert!(serde_json::from_str::<Value>(&broken).is_err());
     let payload = format!(r#"{{"settings":{{}},"request":{broken}}}"#);
-    let verdict = evaluate(payload.as_bytes(), |_| Ok(vec!["192.168.65.254".into()]));
+    let verdict = evaluate(payload.as_bytes(), |_| Ok(ips(&["192.168.65.254"])));
     let Verdict::Mutate(mutation) = &verdict else {
         panic!("expected a mutation, got {verdict:?}");
     };
@@ -681,7 +675,7 @@ fn a_null_request_field_reads_as_absent() {
     request["namespace"] = Value::Null;
     request["kind"]["group"] = Value::Null;
     let payload = payload(&json!({}), &request);
-    let verdict = evaluate(&payload, |_| Ok(vec![DOCKER_V4.into()]));
+    let verdict = evaluate(&payload, |_| Ok(ips(&[DOCKER_V4])));
     let Verdict::Mutate(mutation) = &verdict else {
         panic!("expected a mutation, got {verdict:?}");
     };

@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use host_gateway_policy::{
-    HOST_GATEWAY, INJECT_ANNOTATION, IpFamily, MAX_REJECTION_BYTES, MAX_WARNING_BYTES, Mutation,
-    Rejection, Settings, Verdict, evaluate,
+    HOST_GATEWAY, INJECT_ANNOTATION, IpFamily, LookupError, MAX_REJECTION_BYTES, MAX_WARNING_BYTES,
+    Mutation, Rejection, Settings, Verdict, evaluate,
 };
 
 /// Each kind the policy must handle and its pod spec path, written here
@@ -218,17 +218,6 @@ pub fn runtime_failure(words: &str) -> String {
 pub const RUNTIME_NOT_GRANTED: &str = "Policy has not been granted access to the \
     'net/v1/dns_lookup_host' host capability. The violation has been reported.";
 
-/// The runtime's text of a failed host call as the policy reads it from the
-/// SDK's `lookup_host`: behind wapc-guest's and the SDK's wrappers.
-pub fn through_the_sdk(runtime_text: &str) -> String {
-    format!("error invoking host capability net.dns_lookup_host: Host error: {runtime_text}")
-}
-
-/// A failed lookup as the policy reads it.
-pub fn lookup_failure(words: &str) -> String {
-    through_the_sdk(&runtime_failure(words))
-}
-
 /// The one DNS fake of the tests, the bench and the fuzz targets: answers
 /// by name, in the runtime's own words, recording the names asked. A name
 /// not listed does not resolve.
@@ -274,15 +263,23 @@ impl ScriptedDns {
         }
     }
 
-    /// The answer for `name` as the policy reads it from the SDK; not
+    /// The answer for `name` as the policy's resolver gives it to
+    /// `evaluate`, classified as the waPC host adapter classifies the
+    /// runtime's (what does not parse as an address is skipped); not
     /// recorded.
-    pub fn answer(&self, name: &str) -> Result<Vec<String>, String> {
-        self.runtime_answer(name)
-            .map_err(|text| through_the_sdk(&text))
+    pub fn answer(&self, name: &str) -> Result<Vec<IpAddr>, LookupError> {
+        match self.answers.iter().rev().find(|(n, _)| n == name) {
+            Some((_, Answer::Ips(ips))) => {
+                Ok(ips.iter().filter_map(|ip| ip.parse().ok()).collect())
+            }
+            Some((_, Answer::Error(words))) => Err(LookupError::failed(words)),
+            Some((_, Answer::NotGranted)) => Err(LookupError::NotGranted),
+            None => Err(LookupError::failed("Name does not resolve")),
+        }
     }
 
     /// The answer for `name`, recorded as asked.
-    pub fn resolve(&mut self, name: &str) -> Result<Vec<String>, String> {
+    pub fn resolve(&mut self, name: &str) -> Result<Vec<IpAddr>, LookupError> {
         self.asked.push(name.to_string());
         self.answer(name)
     }
@@ -305,7 +302,6 @@ pub fn reference_choice(settings: &Settings, dns: &ScriptedDns) -> (Vec<IpAddr>,
             dns.answer(name)
                 .unwrap_or_default()
                 .iter()
-                .filter_map(|ip| ip.parse::<IpAddr>().ok())
                 .map(|ip| ip.to_canonical())
                 .collect()
         })
