@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use crate::json;
+use crate::names::comparable_name;
 use crate::rewrite::hostnames_present;
-use crate::settings::comparable_name;
 
 /// The Pod annotation that keeps `injectHostnames` out of a pod when it
 /// says `"false"`.

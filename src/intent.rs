@@ -7,6 +7,7 @@
 use std::collections::HashSet;
 
 use crate::json;
+use crate::names::is_dns1123_subdomain;
 use crate::text::excerpt;
 
 /// The annotation, on a Pod or in a pod template's metadata.
@@ -69,22 +70,6 @@ pub fn parse(value: &str) -> Result<Vec<String>, AnnotationError> {
 /// The annotation's value for `names`.
 pub fn format(names: &[String]) -> String {
     names.join(",")
-}
-
-/// Whether `name` is a DNS-1123 subdomain, as Kubernetes checks
-/// `hostAliases[].hostnames`: at most 253 characters, dot-separated labels
-/// of lowercase letters, digits and inner hyphens.
-pub fn is_dns1123_subdomain(name: &str) -> bool {
-    name.len() <= 253
-        && name.split('.').all(|label| {
-            let bytes = label.as_bytes();
-            !bytes.is_empty()
-                && bytes
-                    .iter()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-                && bytes[0] != b'-'
-                && bytes[bytes.len() - 1] != b'-'
-        })
 }
 
 /// Where a kind keeps its Pod's metadata: beside its pod spec.

@@ -49,30 +49,7 @@ pub fn members(text: &str) -> Option<Vec<(Cow<'_, str>, &str)>> {
 /// serde_json's `Value` keeps it, when a key repeats). `None` when `text` is
 /// not an object or has no such member.
 pub fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    struct Field<'k>(&'k str);
-    impl<'de> Visitor<'de> for Field<'_> {
-        type Value = Option<&'de str>;
-
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("an object")
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut found = None;
-            while let Some(Key(key)) = map.next_key()? {
-                if key == self.0 {
-                    found = Some(map.next_value::<&RawValue>()?.get());
-                } else {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-            Ok(found)
-        }
-    }
-    serde_json::Deserializer::from_str(text)
-        .deserialize_map(Field(key))
-        .ok()
-        .flatten()
+    path(text, &[key])
 }
 
 /// The raw value at `keys` under the object `text`, found in one pass: each

@@ -1,10 +1,11 @@
 //! Choosing the address(es) that replace `host-gateway`: DNS lookups of the
-//! configured names, lazily and in order, then the fallback addresses.
+//! configured names, lazily and in order, then the fallback addresses. Here
+//! too what a resolver answers ([`LookupError`]) and why no address was
+//! found ([`Miss`], [`Shortfall`]); `messages` renders those.
 
 use std::net::IpAddr;
 
 use crate::ip_family::IpFamily;
-use crate::messages::{Miss, Shortfall};
 use crate::settings::Settings;
 use crate::text::fit;
 
@@ -31,6 +32,37 @@ impl LookupError {
             words => LookupError::Failed(fit(words, MAX_REASON_BYTES)),
         }
     }
+}
+
+/// A name that gave no address of the wanted families.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Miss {
+    /// The lookup failed; `reason` is the resolver's own words.
+    LookupFailed {
+        /// The name looked up.
+        name: String,
+        /// e.g. `Name does not resolve`.
+        reason: String,
+    },
+    /// The name resolved, but to no address of a wanted family.
+    NoMatchingAddress {
+        /// The name looked up.
+        name: String,
+    },
+}
+
+/// Why DNS gave no address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shortfall {
+    /// The policy server refused the DNS host capability to this policy.
+    NotGranted,
+    /// Every name was looked up; none gave an address of `families`.
+    NoAddress {
+        /// The wanted families, in settings order.
+        families: Vec<IpFamily>,
+        /// Every name tried, in settings order.
+        misses: Vec<Miss>,
+    },
 }
 
 /// An address found by DNS, with the name that gave it.
@@ -88,40 +120,23 @@ where
         if chosen.iter().all(Option::is_some) {
             break;
         }
-        let ips = match resolve(hostname) {
-            Ok(ips) => ips,
+        match resolve(hostname) {
+            Ok(ips) => {
+                if !take_answer(&mut chosen, families, &ips, hostname) {
+                    misses.push(Miss::NoMatchingAddress {
+                        name: hostname.clone(),
+                    });
+                }
+            }
             Err(LookupError::NotGranted) => {
                 // Every further lookup would be refused alike.
                 not_granted = true;
                 break;
             }
-            Err(LookupError::Failed(reason)) => {
-                misses.push(Miss::LookupFailed {
-                    name: hostname.clone(),
-                    reason,
-                });
-                continue;
-            }
-        };
-        let mut matched = false;
-        let already: Vec<bool> = chosen.iter().map(Option::is_some).collect();
-        for ip in ips.iter().map(IpAddr::to_canonical) {
-            let Some(slot) = families.iter().position(|f| *f == IpFamily::of(&ip)) else {
-                continue;
-            };
-            matched = true;
-            if already[slot] {
-                continue;
-            }
-            match &chosen[slot] {
-                Some(found) if found.ip <= ip => {}
-                _ => chosen[slot] = Some(Found { ip, hostname }),
-            }
-        }
-        if !matched {
-            misses.push(Miss::NoMatchingAddress {
+            Err(LookupError::Failed(reason)) => misses.push(Miss::LookupFailed {
                 name: hostname.clone(),
-            });
+                reason,
+            }),
         }
     }
 
@@ -137,6 +152,38 @@ where
             misses,
         }
     };
+    without_dns(settings, shortfall)
+}
+
+/// Fills each family of `chosen` still empty with the lowest address of
+/// that family in `hostname`'s answer. Whether the answer held any address
+/// of a wanted family.
+fn take_answer<'s>(
+    chosen: &mut [Option<Found<'s>>],
+    families: &[IpFamily],
+    ips: &[IpAddr],
+    hostname: &'s str,
+) -> bool {
+    let mut matched = false;
+    let already: Vec<bool> = chosen.iter().map(Option::is_some).collect();
+    for ip in ips.iter().map(IpAddr::to_canonical) {
+        let Some(slot) = families.iter().position(|f| *f == IpFamily::of(&ip)) else {
+            continue;
+        };
+        matched = true;
+        if already[slot] {
+            continue;
+        }
+        match &chosen[slot] {
+            Some(found) if found.ip <= ip => {}
+            _ => chosen[slot] = Some(Found { ip, hostname }),
+        }
+    }
+    matched
+}
+
+/// The choice when DNS gave no address: the fallback addresses, if any.
+fn without_dns(settings: &Settings, shortfall: Shortfall) -> Choice<'_> {
     if settings.fallback_addresses.is_empty() {
         Choice::NoAddress(shortfall)
     } else {

@@ -1,13 +1,16 @@
-//! Every text a person reads: settings errors, rejections, warnings and the
-//! log line. Tests match these texts exactly. Each message is bounded here,
-//! where it is built, so no input turns an answer into a wall of text.
+//! Every text a person reads, rendered: rejections, warnings, what DNS
+//! missed, and the log line (settings errors render beside their type, in
+//! `settings`). Tests match these texts exactly. Each message is bounded
+//! here, where it is built, so no input turns an answer into a wall of
+//! text.
 
 use std::fmt;
 
-use crate::intent::{AnnotationError, HOSTNAMES_ANNOTATION};
+use crate::intent::HOSTNAMES_ANNOTATION;
 use crate::ip_family::IpFamily;
-use crate::settings::SettingsError;
+use crate::lookup::{Miss, Shortfall};
 use crate::text::{excerpt, fit};
+use crate::verdict::{Rejection, Warning};
 
 /// Longest rejection, in bytes.
 pub const MAX_REJECTION_BYTES: usize = 512;
@@ -17,23 +20,6 @@ pub const MAX_WARNING_BYTES: usize = 256;
 
 /// The host capability the policy uses to look names up.
 pub const DNS_CAPABILITY: &str = "net/v1/dns_lookup_host";
-
-/// A name that gave no address of the wanted families.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Miss {
-    /// The lookup failed; `reason` is the resolver's own words.
-    LookupFailed {
-        /// The name looked up.
-        name: String,
-        /// e.g. `Name does not resolve`.
-        reason: String,
-    },
-    /// The name resolved, but to no address of a wanted family.
-    NoMatchingAddress {
-        /// The name looked up.
-        name: String,
-    },
-}
 
 impl Miss {
     fn name(&self) -> &str {
@@ -48,20 +34,6 @@ impl Miss {
             Miss::NoMatchingAddress { .. } => "no usable address in the answer",
         }
     }
-}
-
-/// Why DNS gave no address.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Shortfall {
-    /// The policy server refused the DNS host capability to this policy.
-    NotGranted,
-    /// Every name was looked up; none gave an address of `families`.
-    NoAddress {
-        /// The wanted families, in settings order.
-        families: Vec<IpFamily>,
-        /// Every name tried, in settings order.
-        misses: Vec<Miss>,
-    },
 }
 
 impl Shortfall {
@@ -114,22 +86,6 @@ impl Shortfall {
     }
 }
 
-/// Why an admission request was rejected. Displays as one sentence of at
-/// most [`MAX_REJECTION_BYTES`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Rejection {
-    /// The payload is not a readable `validate` request.
-    UnreadableRequest(String),
-    /// The settings are invalid (policy-server refuses them at load, so
-    /// this is seen only when a host skips `validate_settings`).
-    InvalidSettings(SettingsError),
-    /// No address was found, and there is no fallback.
-    NoAddress(Shortfall),
-    /// A workload's pod template carries an intent annotation that cannot
-    /// be read: refused where the person who wrote it applies it.
-    BadAnnotation(AnnotationError),
-}
-
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let render = |listed: usize| match self {
@@ -163,38 +119,6 @@ impl fmt::Display for Rejection {
             MAX_REJECTION_BYTES,
         ))
     }
-}
-
-/// Warnings returned to the API client (kubectl prints them). Each
-/// displays in at most [`MAX_WARNING_BYTES`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Warning {
-    /// DNS gave no address; the fallback addresses were written.
-    FallbackUsed {
-        /// Why DNS gave none.
-        shortfall: Shortfall,
-        /// The addresses written, in order.
-        addresses: Vec<String>,
-    },
-    /// A Pod's intent annotation cannot be read: the Pod is admitted as if
-    /// it had none, since a controller would retry a refused Pod forever.
-    AnnotationIgnored(AnnotationError),
-    /// No address for the names a Pod or template must point at the host:
-    /// admitted with the addresses it has.
-    NotRefreshed {
-        /// The names left as they were.
-        names: Vec<String>,
-        /// Why DNS gave no address.
-        shortfall: Shortfall,
-    },
-    /// No address for the names `injectHostnames` adds: the pod is
-    /// admitted without them.
-    NotInjected {
-        /// The names not added.
-        names: Vec<String>,
-        /// Why DNS gave no address.
-        shortfall: Shortfall,
-    },
 }
 
 impl fmt::Display for Warning {

@@ -11,51 +11,17 @@ use std::ops::ControlFlow::{self, Break, Continue};
 use crate::inject::{INJECT_SETTING, names_to_inject};
 use crate::intent;
 use crate::json;
+use crate::lookup::Shortfall;
 use crate::lookup::{Choice, LookupError, choose_addresses};
-use crate::messages::{Rejection, Shortfall, Warning, object_name, rewrite_summary};
+use crate::messages::{object_name, rewrite_summary};
+use crate::names::union;
 use crate::pod_spec::pod_spec_path;
 use crate::prefilter::may_contain_any;
 use crate::refresh::{Intent, Subject, read_intent};
 use crate::request::{Request, read_payload};
 use crate::rewrite::{HOST_GATEWAY, HostAliases, with_host_gateway_entry, without_stale_names};
-use crate::settings::{Settings, comparable_name};
-
-/// What the policy answers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    /// Accepted as it is.
-    Accept,
-    /// Accepted with `host-gateway` replaced (or names injected).
-    Mutate(Mutation),
-    /// Accepted as it is, with warnings: no address for the names to
-    /// inject or refresh, or an annotation that cannot be read.
-    Warn(Vec<Warning>),
-    /// Refused, with one sentence saying why.
-    Reject(Rejection),
-}
-
-impl Verdict {
-    /// Accepted as it is, with these warnings if any.
-    fn accept_with(warnings: Vec<Warning>) -> Verdict {
-        if warnings.is_empty() {
-            Verdict::Accept
-        } else {
-            Verdict::Warn(warnings)
-        }
-    }
-}
-
-/// A rewritten object and what to tell about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mutation {
-    /// The object's JSON text with the rewritten `hostAliases` entries.
-    pub object: String,
-    /// Returned to the API client.
-    pub warnings: Vec<Warning>,
-    /// One line for the policy server's log, e.g.
-    /// `[default] Deployment/web: host-gateway -> 192.168.65.254 (host.docker.internal)`.
-    pub summary: String,
-}
+use crate::settings::Settings;
+use crate::verdict::{Mutation, Rejection, Verdict, Warning};
 
 /// Evaluates a `validate` payload (`{"settings": ..., "request": ...}`).
 /// `resolve` looks a host name up, answering its addresses or why it has
@@ -338,19 +304,4 @@ fn summary(target: &Target, sources: &[(String, &str)]) -> String {
         &object_name(&request.name, generate_name.as_deref()),
         sources,
     )
-}
-
-/// `first`, then the names of `second` it lacks (as DNS compares names).
-fn union(first: &[String], second: &[String]) -> Vec<String> {
-    let mut seen: HashSet<String> = first.iter().map(|name| comparable_name(name)).collect();
-    first
-        .iter()
-        .cloned()
-        .chain(
-            second
-                .iter()
-                .filter(|name| seen.insert(comparable_name(name)))
-                .cloned(),
-        )
-        .collect()
 }

@@ -6,8 +6,9 @@
 use std::collections::HashSet;
 
 use crate::intent;
-use crate::messages::{Rejection, Warning};
+use crate::names::is_dns1123_subdomain;
 use crate::rewrite::{HostAliases, names_any_of};
+use crate::verdict::{Rejection, Warning};
 
 /// What an object asks of the policy beside its `host-gateway` entries.
 #[derive(Debug, Default)]
@@ -78,7 +79,7 @@ fn template_intent(subject: &Subject, annotated: Vec<String>) -> Intent {
     if let Some(aliases) = subject.host_gateway {
         let mut seen: HashSet<String> = names.iter().cloned().collect();
         for name in aliases.host_gateway_names() {
-            if intent::is_dns1123_subdomain(&name) && seen.insert(name.to_string()) {
+            if is_dns1123_subdomain(&name) && seen.insert(name.to_string()) {
                 names.push(name.into_owned());
             }
         }

@@ -9,12 +9,12 @@
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 
-use crate::policy::Verdict;
 use crate::settings::SettingsError;
+use crate::verdict::{Verdict, Warning};
 
 /// Encodes a verdict.
 pub fn encode(verdict: Verdict) -> Vec<u8> {
-    let warnings_of = |warnings: Vec<crate::messages::Warning>| -> Option<Vec<String>> {
+    let warnings_of = |warnings: Vec<Warning>| -> Option<Vec<String>> {
         (!warnings.is_empty()).then(|| warnings.iter().map(ToString::to_string).collect())
     };
     let sdk_response = |accepted, message, warnings| ValidationResponse {
@@ -66,8 +66,8 @@ pub fn encode_settings_validation(error: Option<SettingsError>) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::ip_family::IpFamily;
-    use crate::messages::{Rejection, Shortfall, Warning};
-    use crate::policy::Mutation;
+    use crate::lookup::Shortfall;
+    use crate::verdict::{Mutation, Rejection};
     use serde_json::json;
 
     fn decode(bytes: &[u8]) -> ValidationResponse {

@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 
 use crate::ip_family::IpFamily;
 use crate::json;
+use crate::names::{comparable_name, is_dns_name};
 use crate::text::excerpt;
 
 /// The names local platforms answer inside a cluster for the container
@@ -214,11 +215,6 @@ fn parse_hostnames(value: &str, field: &'static str) -> Result<Vec<String>, Sett
     Ok(names)
 }
 
-/// A host name as DNS compares it: without case and the root dot.
-pub(crate) fn comparable_name(name: &str) -> String {
-    name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase()
-}
-
 fn parse_ip_families(value: &str) -> Result<Vec<IpFamily>, SettingsError> {
     const FIELD: &str = "ipFamilies";
     let names = strings(value, FIELD)?;
@@ -293,22 +289,6 @@ fn check_count(field: &'static str, count: usize, max: usize) -> Result<(), Sett
         return Err(SettingsError::TooMany { field, count, max });
     }
     Ok(())
-}
-
-/// RFC 1123 host name, optionally fully qualified with a trailing dot.
-fn is_dns_name(name: &str) -> bool {
-    let name = name.strip_suffix('.').unwrap_or(name);
-    !name.is_empty()
-        && name.len() <= 253
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
 }
 
 #[cfg(test)]
@@ -473,31 +453,19 @@ mod tests {
         assert_eq!(err.to_string(), message);
     }
 
-    #[test]
-    fn rejects_too_many_hostnames() {
-        let names: Vec<String> = (0..=MAX_HOSTNAMES)
-            .map(|i| format!("h{i}.internal"))
+    #[rstest]
+    #[case::hostnames("hostnames", MAX_HOSTNAMES, "h{}.internal")]
+    #[case::fallback_addresses("fallbackAddresses", MAX_FALLBACK_ADDRESSES, "10.0.0.{}")]
+    fn rejects_too_many_items(#[case] field: &str, #[case] max: usize, #[case] item: &str) {
+        let items: Vec<String> = (0..=max)
+            .map(|i| item.replace("{}", &i.to_string()))
             .collect();
-        let json = serde_json::json!({ "hostnames": names }).to_string();
+        let json = serde_json::json!({ field: items }).to_string();
         assert_eq!(
             Settings::from_json(json.as_bytes())
                 .unwrap_err()
                 .to_string(),
-            "`hostnames` has 17 entries; at most 16 are allowed"
-        );
-    }
-
-    #[test]
-    fn rejects_too_many_fallback_addresses() {
-        let addresses: Vec<String> = (0..=MAX_FALLBACK_ADDRESSES)
-            .map(|i| format!("10.0.0.{i}"))
-            .collect();
-        let json = serde_json::json!({ "fallbackAddresses": addresses }).to_string();
-        assert_eq!(
-            Settings::from_json(json.as_bytes())
-                .unwrap_err()
-                .to_string(),
-            "`fallbackAddresses` has 17 entries; at most 16 are allowed"
+            format!("`{field}` has 17 entries; at most 16 are allowed")
         );
     }
 
@@ -517,16 +485,5 @@ mod tests {
             message.ends_with("...\" is not a valid DNS name"),
             "{message}"
         );
-    }
-
-    #[rstest]
-    #[case::longest_label(&format!("{}.internal", "a".repeat(63)), true)]
-    #[case::label_too_long(&format!("{}.internal", "a".repeat(64)), false)]
-    #[case::name_too_long(&vec!["a".repeat(60); 5].join("."), false)]
-    #[case::underscore("host_gateway", false)]
-    #[case::trailing_hyphen("host-.internal", false)]
-    #[case::fully_qualified("host.docker.internal.", true)]
-    fn checks_dns_names(#[case] name: &str, #[case] valid: bool) {
-        assert_eq!(is_dns_name(name), valid);
     }
 }

@@ -1,0 +1,91 @@
+//! What the policy answers, and why: the verdict on one request, with the
+//! rejection or warnings it carries. `messages` renders them as text.
+
+use crate::intent::AnnotationError;
+use crate::lookup::Shortfall;
+use crate::settings::SettingsError;
+
+/// What the policy answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Accepted as it is.
+    Accept,
+    /// Accepted with `host-gateway` replaced (or names injected).
+    Mutate(Mutation),
+    /// Accepted as it is, with warnings: no address for the names to
+    /// inject or refresh, or an annotation that cannot be read.
+    Warn(Vec<Warning>),
+    /// Refused, with one sentence saying why.
+    Reject(Rejection),
+}
+
+impl Verdict {
+    /// Accepted as it is, with these warnings if any.
+    pub(crate) fn accept_with(warnings: Vec<Warning>) -> Verdict {
+        if warnings.is_empty() {
+            Verdict::Accept
+        } else {
+            Verdict::Warn(warnings)
+        }
+    }
+}
+
+/// A rewritten object and what to tell about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mutation {
+    /// The object's JSON text with the rewritten `hostAliases` entries.
+    pub object: String,
+    /// Returned to the API client.
+    pub warnings: Vec<Warning>,
+    /// One line for the policy server's log, e.g.
+    /// `[default] Deployment/web: host-gateway -> 192.168.65.254 (host.docker.internal)`.
+    pub summary: String,
+}
+
+/// Why an admission request was rejected. Displays as one sentence of at
+/// most [`MAX_REJECTION_BYTES`](crate::MAX_REJECTION_BYTES).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    /// The payload is not a readable `validate` request.
+    UnreadableRequest(String),
+    /// The settings are invalid (policy-server refuses them at load, so
+    /// this is seen only when a host skips `validate_settings`).
+    InvalidSettings(SettingsError),
+    /// No address was found, and there is no fallback.
+    NoAddress(Shortfall),
+    /// A workload's pod template carries an intent annotation that cannot
+    /// be read: refused where the person who wrote it applies it.
+    BadAnnotation(AnnotationError),
+}
+
+/// Warnings returned to the API client (kubectl prints them). Each
+/// displays in at most [`MAX_WARNING_BYTES`](crate::MAX_WARNING_BYTES).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    /// DNS gave no address; the fallback addresses were written.
+    FallbackUsed {
+        /// Why DNS gave none.
+        shortfall: Shortfall,
+        /// The addresses written, in order.
+        addresses: Vec<String>,
+    },
+    /// A Pod's intent annotation cannot be read: the Pod is admitted as if
+    /// it had none, since a controller would retry a refused Pod forever.
+    AnnotationIgnored(AnnotationError),
+    /// No address for the names a Pod or template must point at the host:
+    /// admitted with the addresses it has.
+    NotRefreshed {
+        /// The names left as they were.
+        names: Vec<String>,
+        /// Why DNS gave no address.
+        shortfall: Shortfall,
+    },
+    /// No address for the names `injectHostnames` adds: the pod is
+    /// admitted without them.
+    NotInjected {
+        /// The names not added.
+        names: Vec<String>,
+        /// Why DNS gave no address.
+        shortfall: Shortfall,
+    },
+}
