@@ -1,8 +1,8 @@
 //! The benchmark's reference policy: the SDK's minimal pattern, accepting
 //! every request without reading it. Built as a wasm module by the bench.
 
+use kubewarden_policy_sdk::wapc_guest::{CallResult, register_function};
 use kubewarden_policy_sdk::{accept_request, protocol_version_guest};
-use wapc_guest::{CallResult, register_function};
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wapc_init() {

@@ -92,7 +92,12 @@ impl Drain for HostDrain {
         };
         // A log line must never fail an admission: a failure is dropped.
         if let Ok(bytes) = serde_json::to_vec(&event) {
-            let _ = wapc_guest::host_call("kubewarden", "tracing", "log", &bytes);
+            let _ = kubewarden_policy_sdk::wapc_guest::host_call(
+                "kubewarden",
+                "tracing",
+                "log",
+                &bytes,
+            );
         }
         Ok(())
     }

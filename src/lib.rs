@@ -40,7 +40,7 @@ pub use settings::{DEFAULT_HOSTNAMES, Settings, SettingsError};
 pub use verdict::{Mutation, Rejection, Verdict, Warning};
 
 use kubewarden_policy_sdk::protocol_version_guest;
-use wapc_guest::{CallResult, register_function};
+use kubewarden_policy_sdk::wapc_guest::{CallResult, register_function};
 
 /// Registers the policy's waPC functions; the waPC host calls it once.
 #[unsafe(no_mangle)]
@@ -58,6 +58,9 @@ fn validate(payload: &[u8]) -> CallResult {
     Ok(response::encode(verdict))
 }
 
+// Not the SDK's `validate_settings` helper: it answers settings it cannot
+// read with a waPC error, where the policy answers `valid: false` and its
+// own sentence naming the field and the item.
 fn validate_settings(payload: &[u8]) -> CallResult {
     Ok(response::encode_settings_validation(
         Settings::from_json(payload).err(),

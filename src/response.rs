@@ -1,22 +1,33 @@
 //! The answers sent back over waPC, with the SDK's own response types.
-//! One exception: a mutation is written in the SDK's wire format around the
-//! object's text, as the rewrite made it. The SDK's `ValidationResponse`
-//! holds the object as a `serde_json::Value`, and the round trip through
-//! `Value` would rewrite what the policy must leave alone: `1.50` becomes
-//! `1.5`, and a float may come back a different number than policy-server
-//! reads, so its diff would patch it.
+//! One exception: a mutation goes out in the SDK's wire format with the
+//! object as raw JSON text, as the rewrite made it. The SDK's
+//! `ValidationResponse` holds the object as a `serde_json::Value`, and the
+//! round trip through `Value` would rewrite what the policy must leave
+//! alone: `1.50` becomes `1.5`, and a float may come back a different
+//! number than policy-server reads, so its diff would patch it.
 
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
+use serde::Serialize;
+use serde_json::value::RawValue;
 
 use crate::settings::SettingsError;
-use crate::verdict::{Verdict, Warning};
+use crate::verdict::{Mutation, Verdict, Warning};
+
+/// The SDK's `ValidationResponse` as policy-server reads it, with the
+/// mutated object carried as raw JSON.
+#[derive(Serialize)]
+struct MutationResponse {
+    accepted: bool,
+    message: Option<String>,
+    code: Option<u16>,
+    mutated_object: Box<RawValue>,
+    audit_annotations: Option<()>,
+    warnings: Option<Vec<String>>,
+}
 
 /// Encodes a verdict.
 pub fn encode(verdict: Verdict) -> Vec<u8> {
-    let warnings_of = |warnings: Vec<Warning>| -> Option<Vec<String>> {
-        (!warnings.is_empty()).then(|| warnings.iter().map(ToString::to_string).collect())
-    };
     let sdk_response = |accepted, message, warnings| ValidationResponse {
         accepted,
         message,
@@ -30,27 +41,29 @@ pub fn encode(verdict: Verdict) -> Vec<u8> {
         Verdict::Reject(rejection) => {
             serde_json::to_vec(&sdk_response(false, Some(rejection.to_string()), None))
         }
-        Verdict::Warn(warnings) => {
-            serde_json::to_vec(&sdk_response(true, None, warnings_of(warnings)))
-        }
-        Verdict::Mutate(mutation) => {
-            // The object is JSON text made of the request's own text and
-            // serde_json's: written as it is, not read once more.
-            let warnings = serde_json::to_vec(&warnings_of(mutation.warnings));
-            warnings.map(|warnings| {
-                [
-                    &br#"{"accepted":true,"message":null,"code":null,"mutated_object":"#[..],
-                    mutation.object.as_bytes(),
-                    br#","audit_annotations":null,"warnings":"#,
-                    &warnings,
-                    b"}",
-                ]
-                .concat()
-            })
-        }
+        Verdict::Warn(warnings) => serde_json::to_vec(&sdk_response(true, None, texts(warnings))),
+        Verdict::Mutate(mutation) => encode_mutation(mutation),
     };
     // Serialising strings, booleans and raw JSON cannot fail.
     bytes.unwrap_or_default()
+}
+
+/// The response to a mutation. The object is JSON text made of the
+/// request's own text and serde_json's, so it always reads as JSON.
+fn encode_mutation(mutation: Mutation) -> serde_json::Result<Vec<u8>> {
+    serde_json::to_vec(&MutationResponse {
+        accepted: true,
+        message: None,
+        code: None,
+        mutated_object: RawValue::from_string(mutation.object)?,
+        audit_annotations: None,
+        warnings: texts(mutation.warnings),
+    })
+}
+
+/// The warnings as kubectl prints them; none as `null`.
+fn texts(warnings: Vec<Warning>) -> Option<Vec<String>> {
+    (!warnings.is_empty()).then(|| warnings.iter().map(ToString::to_string).collect())
 }
 
 /// Encodes the answer to `validate_settings`: valid without an error.

@@ -150,6 +150,9 @@ impl Settings {
         if raw.get() == "null" {
             return Ok(Settings::default());
         }
+        // Read member by member rather than with serde's derive and
+        // `deny_unknown_fields`: the derive refuses a repeated key, which
+        // JSON readers (and so policy-server) take with its last value.
         let members = json::members(raw.get()).ok_or(SettingsError::NotAnObject)?;
         // A repeated key counts once, with its last value, as JSON readers
         // (and so policy-server) take it; the order of first appearance
@@ -266,7 +269,7 @@ fn parse_fallback_addresses(value: &str) -> Result<Vec<IpAddr>, SettingsError> {
 fn unusable_kind(address: &IpAddr) -> Option<&'static str> {
     let link_local = match address {
         IpAddr::V4(v4) => v4.is_link_local(),
-        IpAddr::V6(v6) => v6.segments()[0] & 0xffc0 == 0xfe80,
+        IpAddr::V6(v6) => v6.is_unicast_link_local(),
     };
     if address.is_loopback() {
         Some("a loopback")
