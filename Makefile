@@ -63,6 +63,7 @@ lint:
 .PHONY: test
 test: toolchain fmt lint policy.wasm
 	POLICY_WASM=$(CURDIR)/policy.wasm cargo test --locked
+	@$(MAKE) --no-print-directory policy-server-tests
 	@if ! command -v kwctl >/dev/null 2>&1; then \
 	  echo "e2e tests skipped: kwctl is not installed (https://docs.kubewarden.io/howtos/install-kwctl)"; \
 	elif ! command -v bats >/dev/null 2>&1; then \
@@ -71,6 +72,17 @@ test: toolchain fmt lint policy.wasm
 	  $(MAKE) --no-print-directory e2e-tests; \
 	fi
 	@$(MAKE) --no-print-directory cluster-tests
+
+# The tests that serve the policy from Kubewarden's own policy-server:
+# #[ignore]d in a plain `cargo test`, run here where the binaries are.
+.PHONY: policy-server-tests
+policy-server-tests: policy.wasm
+	@if command -v policy-server >/dev/null 2>&1 && command -v kwctl >/dev/null 2>&1; then \
+	  POLICY_WASM=$(CURDIR)/policy.wasm cargo test --locked --test policy_server -- --include-ignored; \
+	else \
+	  echo "policy-server tests ignored: policy-server and kwctl are not on PATH (https://docs.kubewarden.io/howtos/install-kwctl)"; \
+	  test -z "$$HOST_GATEWAY_REQUIRE_KUBEWARDEN"; \
+	fi
 
 .PHONY: e2e-tests
 e2e-tests: annotated-policy.wasm

@@ -73,35 +73,6 @@ mod tests {
     use super::*;
     use rstest::rstest;
 
-    /// Kept apart from the table, from the Kubernetes API reference.
-    #[rstest]
-    #[case::pod("", "Pod", "spec")]
-    #[case::pod_template("", "PodTemplate", "template.spec")]
-    #[case::replication_controller("", "ReplicationController", "spec.template.spec")]
-    #[case::deployment("apps", "Deployment", "spec.template.spec")]
-    #[case::replica_set("apps", "ReplicaSet", "spec.template.spec")]
-    #[case::stateful_set("apps", "StatefulSet", "spec.template.spec")]
-    #[case::daemon_set("apps", "DaemonSet", "spec.template.spec")]
-    #[case::job("batch", "Job", "spec.template.spec")]
-    #[case::cron_job("batch", "CronJob", "spec.jobTemplate.spec.template.spec")]
-    fn knows_each_handled_kind(#[case] group: &str, #[case] kind: &str, #[case] dotted: &str) {
-        assert_eq!(
-            pod_spec_path(group, kind).map(|p| p.join(".")).as_deref(),
-            Some(dotted)
-        );
-    }
-
-    #[test]
-    fn the_table_has_nine_kinds_and_resources_are_their_plurals() {
-        assert_eq!(HANDLED_KINDS.len(), 9);
-        for handled in HANDLED_KINDS {
-            assert_eq!(
-                handled.resource,
-                format!("{}s", handled.kind.to_lowercase())
-            );
-        }
-    }
-
     #[rstest]
     #[case::service("", "Service")]
     #[case::deployment_in_core("", "Deployment")]

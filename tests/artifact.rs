@@ -530,3 +530,14 @@ fn a_pod_gets_the_address_current_at_its_creation() {
         "one lookup, for the Pod"
     );
 }
+
+/// The module's size budget: policy-server downloads and compiles the
+/// module on every start, and kwctl pulls it for every run.
+#[test]
+fn the_module_stays_under_300_kb() {
+    let bytes = std::fs::metadata(common::policy_wasm()).unwrap().len();
+    assert!(
+        bytes < 300_000,
+        "policy.wasm has {bytes} bytes; the budget is 300,000"
+    );
+}

@@ -5,7 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use host_gateway_policy::{HANDLED_KINDS, Settings, Verdict, evaluate};
+use host_gateway_policy::{Settings, Verdict, evaluate};
+use host_gateway_test_support::REFERENCE_KINDS;
 use serde_json::{Value, json};
 
 fn root() -> &'static Path {
@@ -389,19 +390,16 @@ fn host_network_values_leave_no_port_to_share() {
 fn metadata_rules_are_the_handled_kinds() {
     let metadata = yaml_documents(&root().join("metadata.yml")).remove(0);
     let mut rules: Vec<Value> = Vec::new();
-    for handled in HANDLED_KINDS {
-        match rules
-            .iter_mut()
-            .find(|rule| rule["apiGroups"][0] == handled.group)
-        {
+    for (group, _, resource, _) in REFERENCE_KINDS {
+        match rules.iter_mut().find(|rule| rule["apiGroups"][0] == group) {
             Some(rule) => rule["resources"]
                 .as_array_mut()
                 .unwrap()
-                .push(json!(handled.resource)),
+                .push(json!(resource)),
             None => rules.push(json!({
-                "apiGroups": [handled.group],
+                "apiGroups": [group],
                 "apiVersions": ["v1"],
-                "resources": [handled.resource],
+                "resources": [resource],
                 "operations": ["CREATE", "UPDATE"],
             })),
         }
@@ -413,27 +411,22 @@ fn metadata_rules_are_the_handled_kinds() {
 /// spec holds host-gateway.
 #[test]
 fn match_conditions_know_every_handled_kind() {
-    for handled in HANDLED_KINDS {
+    for (group, kind, _, pod_spec) in REFERENCE_KINDS {
         let mut object = json!({"hostAliases": [{"ip": "host-gateway"}]});
-        for key in handled.pod_spec.iter().rev() {
+        for key in pod_spec.iter().rev() {
             object = json!({ *key: object });
         }
         let mut one_level_up = json!({"hostAliases": [{"ip": "host-gateway"}]});
-        for key in handled.pod_spec[1..].iter().rev() {
+        for key in pod_spec[1..].iter().rev() {
             one_level_up = json!({ *key: one_level_up });
         }
         for (object, expected) in [(object, true), (one_level_up, false)] {
             let request = json!({
-                "kind": {"group": handled.group, "version": "v1", "kind": handled.kind},
+                "kind": {"group": group, "version": "v1", "kind": kind},
                 "operation": "CREATE",
                 "object": object,
             });
-            assert_eq!(
-                match_condition(&request),
-                expected,
-                "{}: {object}",
-                handled.kind
-            );
+            assert_eq!(match_condition(&request), expected, "{}: {object}", kind);
         }
     }
 }

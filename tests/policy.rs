@@ -662,7 +662,7 @@ fn a_long_unknown_setting_is_named_briefly() {
 fn the_table_of_kinds_matches_the_reference_kept_by_the_tests() {
     let table: Vec<_> = HANDLED_KINDS
         .iter()
-        .map(|k| (k.group, k.kind, k.pod_spec))
+        .map(|k| (k.group, k.kind, k.resource, k.pod_spec))
         .collect();
     assert_eq!(table, REFERENCE_KINDS);
 }

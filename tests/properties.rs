@@ -154,7 +154,7 @@ fn request() -> impl Strategy<Value = Value> {
 fn request_with(entries: std::ops::Range<usize>) -> impl Strategy<Value = Value> {
     let kinds: Vec<(&'static str, &'static str)> = REFERENCE_KINDS
         .iter()
-        .map(|(group, kind, _)| (*group, *kind))
+        .map(|(group, kind, _, _)| (*group, *kind))
         .chain([("", "Service"), ("example.com", "Pod")])
         .collect();
     (

@@ -15,20 +15,47 @@ use host_gateway_policy::{
     Mutation, Rejection, Settings, Verdict, evaluate,
 };
 
-/// Each kind the policy must handle and its pod spec path, written here
-/// apart from `pod_spec::HANDLED_KINDS`, from the Kubernetes API reference.
-pub const REFERENCE_KINDS: [(&str, &str, &[&str]); 9] = [
-    ("", "Pod", &["spec"]),
-    ("", "PodTemplate", &["template", "spec"]),
-    ("", "ReplicationController", &["spec", "template", "spec"]),
-    ("apps", "Deployment", &["spec", "template", "spec"]),
-    ("apps", "ReplicaSet", &["spec", "template", "spec"]),
-    ("apps", "StatefulSet", &["spec", "template", "spec"]),
-    ("apps", "DaemonSet", &["spec", "template", "spec"]),
-    ("batch", "Job", &["spec", "template", "spec"]),
+/// Each kind the policy must handle: its group, kind, resource and pod
+/// spec path, written here apart from `pod_spec::HANDLED_KINDS`, from the
+/// Kubernetes API reference. The one table the tests derive kinds from.
+pub const REFERENCE_KINDS: [(&str, &str, &str, &[&str]); 9] = [
+    ("", "Pod", "pods", &["spec"]),
+    ("", "PodTemplate", "podtemplates", &["template", "spec"]),
+    (
+        "",
+        "ReplicationController",
+        "replicationcontrollers",
+        &["spec", "template", "spec"],
+    ),
+    (
+        "apps",
+        "Deployment",
+        "deployments",
+        &["spec", "template", "spec"],
+    ),
+    (
+        "apps",
+        "ReplicaSet",
+        "replicasets",
+        &["spec", "template", "spec"],
+    ),
+    (
+        "apps",
+        "StatefulSet",
+        "statefulsets",
+        &["spec", "template", "spec"],
+    ),
+    (
+        "apps",
+        "DaemonSet",
+        "daemonsets",
+        &["spec", "template", "spec"],
+    ),
+    ("batch", "Job", "jobs", &["spec", "template", "spec"]),
     (
         "batch",
         "CronJob",
+        "cronjobs",
         &["spec", "jobTemplate", "spec", "template", "spec"],
     ),
 ];
@@ -48,8 +75,8 @@ pub const REFERENCE_DEFAULT_HOSTNAMES: [&str; 5] = [
 pub fn reference_path(group: &str, kind: &str) -> Option<&'static [&'static str]> {
     REFERENCE_KINDS
         .iter()
-        .find(|(g, k, _)| *g == group && *k == kind)
-        .map(|(_, _, path)| *path)
+        .find(|(g, k, _, _)| *g == group && *k == kind)
+        .map(|(_, _, _, path)| *path)
 }
 
 /// The fixture file `name` in `test_data/`.

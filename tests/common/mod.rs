@@ -57,10 +57,10 @@ fn build_wasm(args: &[&str], output: &str) -> PathBuf {
 
 /// The JSON pointer of the `hostAliases` array of each kind.
 pub fn host_aliases_pointer(kind: &str) -> String {
-    let pod_spec = host_gateway_policy::HANDLED_KINDS
+    let pod_spec = host_gateway_test_support::REFERENCE_KINDS
         .iter()
-        .find(|handled| handled.kind == kind)
-        .map_or(&[][..], |handled| handled.pod_spec);
+        .find(|(_, k, _, _)| *k == kind)
+        .map_or(&[][..], |(_, _, _, path)| *path);
     pod_spec
         .iter()
         .map(|key| format!("/{key}"))
