@@ -2,8 +2,7 @@
 //! the waPC host, beside an accept-everything module measured in the same
 //! run, so the figures are ratios. Prints the module size too.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+use host_gateway_test_support::wasm_host as common;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

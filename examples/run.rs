@@ -11,8 +11,7 @@
 //! policy-server's do. Prints the AdmissionResponse as kwctl prints it, then
 //! the decoded patch.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+use host_gateway_test_support::wasm_host as common;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,6 +1,6 @@
 //! The compiled policy.wasm, run in a waPC host as policy-server runs it.
 
-mod common;
+use host_gateway_test_support::wasm_host as common;
 
 use std::collections::BTreeMap;
 

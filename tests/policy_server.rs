@@ -8,7 +8,7 @@
 //! `#[ignore]`d: `cargo test` lists them as ignored, and `make test` runs
 //! them (`--include-ignored`) where both binaries are on PATH.
 
-mod common;
+use host_gateway_test_support::wasm_host as common;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};

@@ -4,6 +4,9 @@
 //! so the text-splicing implementation is checked against independent code.
 //! It uses only the policy's public API.
 
+#[cfg(feature = "wasm-host")]
+pub mod wasm_host;
+
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::PathBuf;

@@ -1,8 +1,8 @@
 //! A waPC host that runs the compiled `policy.wasm` the way Kubewarden's
 //! policy-evaluator does: wasmtime, the `kubewarden` host-call binding, and
-//! the JSON patch computed as policy-server computes it. Test-only code,
-//! shared by the artifact tests and the benchmarks.
-#![allow(dead_code, unused_imports)] // each user (tests, bench, make run) takes its own part
+//! the JSON patch computed as policy-server computes it. Shared by the
+//! artifact and policy-server tests, the benchmark and `make run`, behind
+//! the `wasm-host` feature so that the fuzz targets build without wasmtime.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -34,11 +34,11 @@ pub fn accept_everything_wasm() -> PathBuf {
 /// Builds with cargo for wasm32-wasip1 in a target directory of its own, so
 /// it never waits on the lock of the build running the tests.
 fn build_wasm(args: &[&str], output: &str) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let target_dir = root.join("target").join("artifact-tests");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .current_dir(root)
+        .current_dir(&root)
         .args([
             "build",
             "--release",
@@ -57,7 +57,7 @@ fn build_wasm(args: &[&str], output: &str) -> PathBuf {
 
 /// The JSON pointer of the `hostAliases` array of each kind.
 pub fn host_aliases_pointer(kind: &str) -> String {
-    let pod_spec = host_gateway_test_support::REFERENCE_KINDS
+    let pod_spec = crate::REFERENCE_KINDS
         .iter()
         .find(|(_, k, _, _)| *k == kind)
         .map_or(&[][..], |(_, _, _, path)| *path);
@@ -190,11 +190,11 @@ fn host_aliases_patch(request: &Value, address: &str) -> Value {
 pub fn expected_object(request: &Value, address: &str) -> Value {
     let kind = request["kind"]["kind"].as_str().unwrap();
     let group = request["kind"]["group"].as_str().unwrap();
-    let path = host_gateway_test_support::reference_path(group, kind).unwrap();
-    host_gateway_test_support::reference_expected(
+    let path = crate::reference_path(group, kind).unwrap();
+    crate::reference_expected(
         &request["object"],
         path,
-        &host_gateway_test_support::reference_intent(request, path),
+        &crate::reference_intent(request, path),
         &[address.parse().unwrap()],
     )
 }
@@ -210,7 +210,7 @@ pub fn patched(object: &Value, patch: &Value) -> Value {
     object
 }
 
-pub use host_gateway_test_support::{payload, read_fixture as fixture, test_data};
+pub use crate::{payload, read_fixture as fixture, test_data};
 
 /// Compiles a module once per process; instances come from it cheaply.
 pub fn compile(module: &[u8]) -> WasmtimeEngineProviderPre {
@@ -225,7 +225,7 @@ fn policy_pre() -> &'static WasmtimeEngineProviderPre {
     PRE.get_or_init(|| compile(&std::fs::read(policy_wasm()).expect("policy.wasm is readable")))
 }
 
-pub use host_gateway_test_support::{Answer, ScriptedDns};
+pub use crate::{Answer, ScriptedDns};
 
 pub fn ips(list: &[&str]) -> Answer {
     Answer::Ips(list.iter().map(|s| s.to_string()).collect())
