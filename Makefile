@@ -53,9 +53,17 @@ check-version:
 fmt:
 	cargo fmt --all -- --check
 
+# clippy, then cargo-deny's licence, ban and source checks (deny.toml),
+# which need no network once the crates are fetched; `advisories` fetches
+# the RustSec database, so it runs in the GitHub workflow only.
 .PHONY: lint
 lint:
 	cargo clippy --locked --all-targets -- -D warnings
+	@if command -v cargo-deny >/dev/null 2>&1; then \
+	  cargo deny --locked check licenses bans sources; \
+	else \
+	  echo "cargo-deny checks skipped: cargo-deny is not installed (cargo install --locked cargo-deny)"; \
+	fi
 
 # Unit, property and artifact tests, the policy-server test, the kwctl
 # e2e tests, then the cluster tests. Where kwctl, bats or a control plane is
