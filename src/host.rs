@@ -57,8 +57,8 @@ fn classify(text: &str) -> LookupError {
 /// A slog drain that sends each record to policy-server's `tracing/log`
 /// host call in the event format of the SDK's `KubewardenDrain`. Not that
 /// drain itself: it builds every event as a `serde_json::Value` map, with a
-/// serialiser for each slog value type, 24 KB that would take the module
-/// over its 300 KB budget, and `KubewardenDrain::new()` fuses it, so that a
+/// serialiser for each slog value type, which would take the module over
+/// its 300 KB budget, and `KubewardenDrain::new()` fuses it, so that a
 /// refused log call panics. Only the message is sent: the policy logs no
 /// key-value pairs.
 struct HostDrain;
