@@ -108,6 +108,26 @@ query() {
   [ "$output" = '[{"op":"remove","path":"/spec/hostAliases/2"}]' ]
 }
 
+# A Pod's spec and a Job's template cannot change once created: an UPDATE
+# looks nothing up (no_lookups.yml fails the run on any lookup) and keeps
+# the stored addresses, wherever the host is now.
+@test "a re-applied Pod keeps its stored address after the host moved, or with DNS down" {
+  for session in no_lookups.yml docker_desktop_new_address.yml nothing_resolves.yml; do
+    run query '.allowed, (.patch | @base64d)' "$session" pod_reapplied.json
+    [ "$status" -eq 0 ] || fail "$session: $output"
+    [ "${lines[0]}" = true ] || fail "$session: $output"
+    [ "${lines[1]}" = '[{"op":"remove","path":"/spec/hostAliases/2"}]' ] || fail "$session: $output"
+  done
+}
+
+@test "a labelled Job is admitted unchanged after the host moved" {
+  for session in no_lookups.yml docker_desktop_new_address.yml; do
+    run query '.allowed, .patch, .warnings' "$session" job_labelled.json
+    [ "$status" -eq 1 ] || fail "$session: $output" # jq -e: the last is null
+    [ "$output" = "$(printf 'true\nnull\nnull')" ] || fail "$session: $output"
+  done
+}
+
 # live SETTINGS_JSON: the AdmissionResponse of the sample Pod with real DNS,
 # through this machine's resolver (localhost is in every /etc/hosts;
 # .invalid never resolves, RFC 6761).

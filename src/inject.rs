@@ -1,6 +1,7 @@
 //! Injection: the names of the `injectHostnames` setting that a new Pod
 //! gets, unless it opts out or already has them.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use crate::json;
@@ -21,13 +22,13 @@ pub fn names_to_inject(object: &str, pod_spec_path: &[&str], inject: &[String]) 
     if inject.is_empty() || opted_out(object) {
         return Vec::new();
     }
-    let present: HashSet<String> = hostnames_present(object, pod_spec_path)
+    let present: HashSet<Cow<str>> = hostnames_present(object, pod_spec_path)
         .iter()
-        .map(|name| comparable_name(name))
+        .map(|name| Cow::Owned(comparable_name(name)))
         .collect();
     inject
         .iter()
-        .filter(|name| !present.contains(&comparable_name(name)))
+        .filter(|name| !present.contains(comparable_name(name).as_str()))
         .cloned()
         .collect()
 }

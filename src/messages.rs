@@ -105,6 +105,17 @@ impl fmt::Display for Rejection {
                  resolvable from the policy server or set fallbackAddresses",
                 shortfall.render(listed)
             ),
+            Rejection::ImmutablePodSpec { kind } => format!(
+                "cannot replace host-gateway in hostAliases: a {kind}'s {spec} cannot change \
+                 once created, and the stored {kind} does not hold every name of its \
+                 host-gateway entries; apply the {kind} as stored, or delete it and create it \
+                 again",
+                spec = if *kind == "Job" {
+                    "pod template"
+                } else {
+                    "spec"
+                }
+            ),
             Rejection::BadAnnotation(error) => format!(
                 "the pod template's annotation {HOSTNAMES_ANNOTATION} is invalid: {error}; \
                  write lowercase host names separated by commas"

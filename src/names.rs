@@ -1,6 +1,7 @@
 //! The rules for host names: which names DNS looks up, which Kubernetes
 //! accepts in `hostAliases`, and how DNS compares them.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 /// RFC 1123 host name, optionally fully qualified with a trailing dot.
@@ -42,14 +43,18 @@ pub fn comparable_name(name: &str) -> String {
 
 /// `first`, then the names of `second` it lacks (as DNS compares names).
 pub fn union(first: &[String], second: &[String]) -> Vec<String> {
-    let mut seen: HashSet<String> = first.iter().map(|name| comparable_name(name)).collect();
+    // Cow keys, as the other name sets have: one set type in the module.
+    let mut seen: HashSet<Cow<str>> = first
+        .iter()
+        .map(|name| Cow::Owned(comparable_name(name)))
+        .collect();
     first
         .iter()
         .cloned()
         .chain(
             second
                 .iter()
-                .filter(|name| seen.insert(comparable_name(name)))
+                .filter(|name| seen.insert(Cow::Owned(comparable_name(name))))
                 .cloned(),
         )
         .collect()

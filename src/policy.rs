@@ -19,7 +19,10 @@ use crate::pod_spec::pod_spec_path;
 use crate::prefilter::may_contain_any;
 use crate::refresh::{Intent, Subject, read_intent};
 use crate::request::{Request, read_payload};
-use crate::rewrite::{HOST_GATEWAY, HostAliases, with_host_gateway_entry, without_stale_names};
+use crate::rewrite::{
+    HOST_GATEWAY, HostAliases, host_aliases_list, stored_addresses, with_host_gateway_entry,
+    without_stale_names,
+};
 use crate::settings::Settings;
 use crate::verdict::{Mutation, Rejection, Verdict, Warning};
 
@@ -56,6 +59,7 @@ where
 {
     let text = payload_text(payload)?;
     let (settings, target) = read_target(text)?;
+    immutable_update(&target)?;
     let (settings, mut plan) = plan(&target, settings)?;
     let choice = choose_addresses(&settings, resolve);
     let sources = sources(&choice, &mut plan)?;
@@ -127,6 +131,56 @@ fn read_target(text: &str) -> ControlFlow<Verdict, (Option<&str>, Target<'_>)> {
         request,
     };
     Continue((settings, target))
+}
+
+/// Kinds whose pod spec cannot change once created: a Pod's spec
+/// (`ValidatePodUpdate`, pkg/apis/core/validation, lets an update change
+/// only images, tolerations and a few more, not hostAliases) and a Job's
+/// template (`ValidateJobSpecUpdate`, pkg/apis/batch/validation:
+/// `ValidateImmutableField` on spec.template).
+fn immutable_kind(request: &Request) -> Option<&'static str> {
+    match (request.group.as_ref(), request.kind.as_ref()) {
+        ("", "Pod") => Some("Pod"),
+        ("batch", "Job") => Some("Job"),
+        _ => None,
+    }
+}
+
+/// The answer to an UPDATE of a Pod or a Job: nothing is looked up and no
+/// intent refreshed, since any change to the pod spec would be refused. A
+/// re-sent `host-gateway` (a re-applied manifest) takes the addresses at
+/// which the stored object holds its names, merged by `ip` into the stored
+/// entries as any rewrite is; one naming a name the stored object does not
+/// hold is refused in one sentence.
+fn immutable_update(target: &Target) -> ControlFlow<Verdict> {
+    let request = &target.request;
+    let Some(kind) = immutable_kind(request).filter(|_| request.operation == "UPDATE") else {
+        return Continue(());
+    };
+    let Some(aliases) = HostAliases::with_host_gateway(target.object, target.pod_spec_path) else {
+        return Break(Verdict::Accept);
+    };
+    let addresses = request
+        .old_object
+        .and_then(|old| host_aliases_list(old, target.pod_spec_path))
+        .and_then(|stored| stored_addresses(&aliases, stored));
+    let Some(addresses) = addresses else {
+        return Break(Verdict::Reject(Rejection::ImmutablePodSpec { kind }));
+    };
+    let sources: Vec<(String, &str)> = addresses
+        .iter()
+        .map(|address| (address.to_string(), "stored"))
+        .collect();
+    // Entries that name nothing add nothing to /etc/hosts: they go.
+    let object = match addresses.is_empty() {
+        true => aliases.without_host_gateway(),
+        false => aliases.rewrite(&addresses),
+    };
+    Break(Verdict::Mutate(Mutation {
+        summary: summary(target, &sources),
+        object,
+        warnings: Vec::new(),
+    }))
 }
 
 /// What one request asks of the policy.

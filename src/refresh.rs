@@ -3,6 +3,7 @@
 //! from `intent`, which reads and writes the annotation, because this
 //! decision builds `messages`' types and `messages` reads `intent`.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use crate::intent;
@@ -77,9 +78,9 @@ pub fn read_intent(subject: &Subject) -> Result<Intent, Rejection> {
 fn template_intent(subject: &Subject, annotated: Vec<String>) -> Intent {
     let mut names = annotated.clone();
     if let Some(aliases) = subject.host_gateway {
-        let mut seen: HashSet<String> = names.iter().cloned().collect();
+        let mut seen: HashSet<Cow<str>> = names.iter().cloned().map(Cow::Owned).collect();
         for name in aliases.host_gateway_names() {
-            if is_dns1123_subdomain(&name) && seen.insert(name.to_string()) {
+            if is_dns1123_subdomain(&name) && seen.insert(name.clone()) {
                 names.push(name.into_owned());
             }
         }

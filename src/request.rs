@@ -63,6 +63,8 @@ struct RequestFields<'a> {
     namespace: Option<&'a RawValue>,
     #[serde(borrow, default)]
     object: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "oldObject")]
+    old_object: Option<&'a RawValue>,
 }
 
 /// The `group` and `kind` of `request.kind`.
@@ -89,6 +91,8 @@ pub struct Request<'a> {
     pub namespace: Cow<'a, str>,
     /// `request.object`, as raw text.
     pub object: Option<&'a str>,
+    /// `request.oldObject`, the stored object of an UPDATE, as raw text.
+    pub old_object: Option<&'a str>,
 }
 
 /// Reads the `validate` payload: the raw settings (absent or `null` for
@@ -107,6 +111,7 @@ pub fn read_payload(text: &str) -> Result<(Option<&str>, Request<'_>), PayloadEr
         name: text_of(fields.name, "request.name")?,
         namespace: text_of(fields.namespace, "request.namespace")?,
         object: fields.object.map(RawValue::get),
+        old_object: fields.old_object.map(RawValue::get),
     };
     Ok((payload.settings.map(RawValue::get), request))
 }

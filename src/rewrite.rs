@@ -103,6 +103,18 @@ impl<'a> HostAliases<'a> {
         if addresses.is_empty() {
             return self.object.to_string();
         }
+        self.write(addresses)
+    }
+
+    /// The object without its `host-gateway` entries, every other byte as
+    /// it came.
+    pub fn without_host_gateway(&self) -> String {
+        self.write(&[])
+    }
+
+    /// The object with each `host-gateway` entry written once per address
+    /// (none for no address) and merged as [`HostAliases::rewrite`] says.
+    fn write(&self, addresses: &[IpAddr]) -> String {
         let units = self.units(addresses);
         let groups = self.groups(&units, addresses.len());
         let list = self.write_list(&units, &groups);
@@ -284,9 +296,46 @@ fn last_member_range(text: &str, fields: &[(Cow<str>, &str)], key: &str) -> Opti
         .and_then(|(_, raw)| json::range_in(text, raw))
 }
 
+/// The most addresses a re-sent `host-gateway` takes from a stored list:
+/// each `host-gateway` entry is written once per address.
+const MAX_STORED_ADDRESSES: usize = 16;
+
+/// The addresses at which the stored list `stored` holds the names of the
+/// `host-gateway` entries of `aliases`, in its order, each once: what a
+/// re-sent `host-gateway` stands for (none when its entries name nothing).
+/// `None` when a name is held at no address, or the names at more than
+/// [`MAX_STORED_ADDRESSES`].
+pub fn stored_addresses(aliases: &HostAliases, stored: &str) -> Option<Vec<IpAddr>> {
+    let wanted: HashSet<Cow<str>> = aliases.host_gateway_names().collect();
+    let mut held: HashSet<Cow<str>> = HashSet::new();
+    let mut addresses = Vec::new();
+    for entry in json::elements(stored)? {
+        let EntryIp::Address(ip) = EntryIp::of(entry) else {
+            continue;
+        };
+        let names = hostnames(entry);
+        if names.iter().any(|name| wanted.contains(name)) {
+            if !addresses.contains(&ip) {
+                // Bounded, so that this stays linear.
+                if addresses.len() == MAX_STORED_ADDRESSES {
+                    return None;
+                }
+                addresses.push(ip);
+            }
+            for name in names {
+                held.insert(name);
+            }
+        }
+    }
+    wanted
+        .iter()
+        .all(|name| held.contains(name))
+        .then_some(addresses)
+}
+
 /// The raw `hostAliases` of the pod spec at `pod_spec_path`, found in one
 /// pass.
-fn host_aliases_list<'a>(object: &'a str, pod_spec_path: &[&str]) -> Option<&'a str> {
+pub fn host_aliases_list<'a>(object: &'a str, pod_spec_path: &[&str]) -> Option<&'a str> {
     json::path(object, &[pod_spec_path, &["hostAliases"]].concat())
 }
 

@@ -56,6 +56,13 @@ pub enum Rejection {
     /// A workload's pod template carries an intent annotation that cannot
     /// be read: refused where the person who wrote it applies it.
     BadAnnotation(AnnotationError),
+    /// An UPDATE of a Pod or a Job, whose pod spec cannot change once
+    /// created, re-sends `host-gateway` naming a name the stored object
+    /// does not hold at an address: nothing is looked up for it.
+    ImmutablePodSpec {
+        /// `Pod` or `Job`.
+        kind: &'static str,
+    },
 }
 
 /// Warnings returned to the API client (kubectl prints them). Each

@@ -68,6 +68,18 @@ fn every_fixture_gets_its_outcome_and_only_its_patch() {
                 assert_eq!(policy.host_log().lookups, [DOCKER], "{name}");
                 mutated += 1;
             }
+            // An UPDATE of a Pod or a Job: the stored entries come back,
+            // and nothing is looked up.
+            "stored" => {
+                let patch = evaluation.patch.clone().expect("a patch");
+                assert_eq!(
+                    patched(&request["object"], &patch),
+                    request["oldObject"],
+                    "{name}"
+                );
+                assert!(policy.host_log().lookups.is_empty(), "{name}");
+                mutated += 1;
+            }
             "mutate" | "as-stored" => {
                 let patch = evaluation.patch.clone().expect("a patch");
                 assert_eq!(patch, expected_patch(&request, DOCKER_V4), "{name}");

@@ -87,6 +87,12 @@ fn every_fixture_has_its_outcome() {
                 assert!(matches!(verdict, Verdict::Reject(_)), "{name}: {verdict:?}");
                 assert!(dns.asked.is_empty(), "{name}: looked up {:?}", dns.asked);
             }
+            // An UPDATE of a Pod or a Job: the stored entries come back,
+            // and nothing is looked up.
+            "stored" => {
+                assert_eq!(mutated_object(&verdict), request["oldObject"], "{name}");
+                assert!(dns.asked.is_empty(), "{name}: looked up {:?}", dns.asked);
+            }
             "mutate" | "as-stored" | "refresh" => {
                 let path = path_of(&request);
                 let expected_object = reference_expected(
@@ -684,4 +690,74 @@ fn a_null_request_field_reads_as_absent() {
         "Pod/web: host-gateway -> 192.168.65.254 (host.docker.internal)"
     );
     host_gateway_test_support::check_evaluation(&payload, &ScriptedDns::docker_desktop());
+}
+
+/// An UPDATE of a Pod or a Job, whose pod spec cannot change once created
+/// (the API server refuses any change): the re-sent host-gateway takes the
+/// stored addresses of its names, whatever DNS says now, and nothing is
+/// looked up.
+#[rstest]
+#[case::the_host_moved(ScriptedDns::default().with(DOCKER, &["192.168.65.3"]))]
+#[case::nothing_resolves(ScriptedDns::default())]
+fn a_reapplied_pod_keeps_its_stored_addresses(#[case] mut dns: ScriptedDns) {
+    let request = read_fixture("pod_reapplied.json");
+    let verdict = dns.evaluate(&request, &json!({}));
+    assert_eq!(mutated_object(&verdict), request["oldObject"]);
+    assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
+}
+
+#[test]
+fn a_labelled_job_is_left_alone_after_the_host_moved() {
+    let request = read_fixture("job_labelled.json");
+    let mut dns = ScriptedDns::default().with(DOCKER, &["192.168.65.3"]);
+    assert_eq!(dns.evaluate(&request, &json!({})), Verdict::Accept);
+    assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
+}
+
+#[test]
+fn a_reapplied_job_keeps_its_stored_addresses() {
+    let mut request = read_fixture("job_labelled.json");
+    request["object"] = request["oldObject"].clone();
+    let aliases = request["object"]["spec"]["template"]["spec"]["hostAliases"]
+        .as_array_mut()
+        .unwrap();
+    aliases.push(json!({"ip": "host-gateway", "hostnames": ["db.local", "cache.local"]}));
+    let mut dns = ScriptedDns::default().with(DOCKER, &["192.168.65.3"]);
+    let verdict = dns.evaluate(&request, &json!({}));
+    // Merged into the stored entry, which holds the same names.
+    assert_eq!(mutated_object(&verdict), request["oldObject"]);
+    assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
+}
+
+#[rstest]
+#[case::pod("pod_reapplied.json", &["spec"], "a Pod's spec", "Pod")]
+#[case::job("job_labelled.json", &["spec", "template", "spec"], "a Job's pod template", "Job")]
+fn a_name_the_stored_object_lacks_is_refused_without_a_lookup(
+    #[case] fixture: &str,
+    #[case] spec: &[&str],
+    #[case] what: &str,
+    #[case] kind: &str,
+) {
+    let mut request = read_fixture(fixture);
+    let pointer: String =
+        spec.iter().map(|key| format!("/{key}")).collect::<String>() + "/hostAliases";
+    request["object"]
+        .pointer_mut(&pointer)
+        .unwrap()
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"ip": "host-gateway", "hostnames": ["api.local"]}));
+    let mut dns = ScriptedDns::docker_desktop();
+    let Verdict::Reject(rejection) = dns.evaluate(&request, &json!({})) else {
+        panic!("expected a rejection");
+    };
+    assert_eq!(
+        rejection.to_string(),
+        format!(
+            "cannot replace host-gateway in hostAliases: {what} cannot change once created, \
+             and the stored {kind} does not hold every name of its host-gateway entries; \
+             apply the {kind} as stored, or delete it and create it again"
+        )
+    );
+    assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
 }

@@ -305,6 +305,15 @@ fn every_fixture_gets_its_outcome_and_exact_patch() {
                 !["accept", "warn"].contains(&outcome.as_str()),
                 "{id} {name}: {patch}"
             );
+            // An UPDATE of a Pod or a Job: the stored entries, whatever DNS says.
+            if outcome == "stored" {
+                assert_eq!(
+                    patched(&request["object"], &patch),
+                    request["oldObject"],
+                    "{id} {name}"
+                );
+                continue;
+            }
             assert_eq!(
                 patched(&request["object"], &patch),
                 expected_object(&request, address),

@@ -414,6 +414,12 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
             );
             return;
         }
+        _ if well_formed(&parsed) && operation == "UPDATE" && reference_immutable(request) => {
+            if let Some(path) = path {
+                check_immutable_update(request, path, &verdict, &dns);
+            }
+            return;
+        }
         _ if intent.refused => {
             assert!(
                 matches!(verdict, Verdict::Reject(Rejection::BadAnnotation(_))),
@@ -560,6 +566,101 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
     if reference_intent(&again["request"], path).refresh.is_empty() {
         assert!(second_dns.asked.is_empty());
     }
+}
+
+/// Whether the request's kind has a pod spec that cannot change once
+/// created: a Pod's spec, a Job's template.
+fn reference_immutable(request: &Value) -> bool {
+    // Absent or null reads as empty, as for every request field.
+    let field = |key: &str| request["kind"][key].as_str().unwrap_or_default();
+    matches!(
+        (field("group"), field("kind")),
+        ("", "Pod") | ("batch", "Job")
+    )
+}
+
+/// The specification of an UPDATE whose pod spec cannot change: nothing is
+/// looked up; without host-gateway, admitted as it is; a re-sent
+/// host-gateway whose names the stored object holds at addresses (at most
+/// 16) takes those addresses, rewritten as any host-gateway is; otherwise
+/// refused.
+fn check_immutable_update(request: &Value, path: &[&str], verdict: &Verdict, dns: &ScriptedDns) {
+    assert!(
+        dns.asked.is_empty(),
+        "looked up {:?} on an UPDATE that cannot change the pod spec",
+        dns.asked
+    );
+    let object = &request["object"];
+    if !reference_has_host_gateway(object, path) {
+        assert_eq!(verdict, &Verdict::Accept);
+        return;
+    }
+    match reference_stored_addresses(object, &request["oldObject"], path) {
+        Some(addresses) => {
+            let Verdict::Mutate(mutation) = verdict else {
+                panic!("expected the stored addresses, got {verdict:?}");
+            };
+            let mutated: Value = serde_json::from_str(&mutation.object).expect("JSON");
+            let expected = match addresses.is_empty() {
+                // host-gateway entries that name nothing go.
+                true => reference_without_host_gateway(object, path),
+                false => reference_rewrite(object, path, &addresses),
+            };
+            assert_eq!(mutated, expected);
+        }
+        None => assert!(
+            matches!(verdict, Verdict::Reject(Rejection::ImmutablePodSpec { .. })),
+            "expected the refusal of a change, got {verdict:?}"
+        ),
+    }
+}
+
+/// `object` without the host-gateway entries of its `hostAliases`.
+fn reference_without_host_gateway(object: &Value, path: &[&str]) -> Value {
+    let mut object = object.clone();
+    let pointer: String =
+        path.iter().map(|key| format!("/{key}")).collect::<String>() + "/hostAliases";
+    if let Some(Value::Array(entries)) = object.pointer_mut(&pointer) {
+        entries.retain(|entry| entry.get("ip").and_then(Value::as_str) != Some("host-gateway"));
+    }
+    object
+}
+
+/// The addresses, in stored order, of the stored entries (of `old`) that
+/// hold a name of `object`'s host-gateway entries, when every such name is
+/// held and there are at most 16 of them.
+fn reference_stored_addresses(object: &Value, old: &Value, path: &[&str]) -> Option<Vec<IpAddr>> {
+    let list = |value: &Value| {
+        at(value, path)
+            .and_then(|spec| spec.get("hostAliases"))
+            .and_then(Value::as_array)
+            .cloned()
+    };
+    let wanted: Vec<String> = list(object)?
+        .iter()
+        .filter(|entry| entry.get("ip").and_then(Value::as_str) == Some("host-gateway"))
+        .flat_map(reference_hostnames)
+        .collect();
+    let mut addresses: Vec<IpAddr> = Vec::new();
+    let mut held: Vec<String> = Vec::new();
+    for entry in list(old)? {
+        let Some(ip) = entry
+            .get("ip")
+            .and_then(Value::as_str)
+            .and_then(|ip| ip.parse::<IpAddr>().ok())
+        else {
+            continue;
+        };
+        let names = reference_hostnames(&entry);
+        if names.iter().any(|name| wanted.contains(name)) {
+            if !addresses.contains(&ip) {
+                addresses.push(ip);
+            }
+            held.extend(names);
+        }
+    }
+    let all_held = wanted.iter().all(|name| held.contains(name));
+    (all_held && addresses.len() <= 16).then_some(addresses)
 }
 
 /// The annotation that carries the intent, written here apart from the

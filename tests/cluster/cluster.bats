@@ -335,6 +335,39 @@ cron_pods_match_jobs() {
   host_at "$HOST"
 }
 
+# resource_version KIND/NAME: its metadata.resourceVersion.
+resource_version() {
+  kubectl get "$1" -o jsonpath='{.metadata.resourceVersion}'
+}
+
+@test "the host moved: re-applying a bare Pod changes nothing, and neither with no name resolving" {
+  local_only
+  local before
+  before=$(resource_version pod/web)
+  host_at "$MOVED"
+  run kubectl apply -f pod.yaml
+  [ "$status" -eq 0 ] || fail "moved: $output"
+  host_at
+  run kubectl apply -f pod.yaml
+  [ "$status" -eq 0 ] || fail "no name resolves: $output"
+  [ "$(resource_version pod/web)" = "$before" ]
+  [ "$(aliases Pod web)" = "$ENTRIES" ]
+}
+
+@test "the host moved: a standalone Job is labelled, then deleted in the foreground" {
+  local_only
+  host_at "$MOVED"
+  run kubectl label job/job tier=batch
+  [ "$status" -eq 0 ] || fail "label: $output"
+  [ "$(aliases Job job)" = "$ENTRIES" ]
+  # The garbage collector removes its foregroundDeletion finalizer with an
+  # UPDATE of the Job, which the policy must not turn into a template change.
+  run kubectl delete job/job --cascade=foreground --timeout=60s
+  [ "$status" -eq 0 ] || fail "delete: $output"
+  run kubectl get job/job
+  [ "$status" -eq 1 ]
+}
+
 @test "no name resolves: a host-gateway Pod is refused with one sentence, as kubectl prints it" {
   local_only
   host_at
