@@ -4,6 +4,7 @@
 //! at its creation, as Docker resolves `host-gateway` at each container
 //! start.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use crate::json;
@@ -50,7 +51,7 @@ pub fn parse(value: &str) -> Result<Vec<String>, AnnotationError> {
     if count > MAX_ANNOTATED_NAMES {
         return Err(AnnotationError::TooMany(count));
     }
-    let mut seen = HashSet::new();
+    let mut seen: HashSet<Cow<str>> = HashSet::new();
     let mut names = Vec::new();
     for (i, item) in value.split(',').enumerate() {
         let name = item.trim_matches(|c: char| c.is_ascii_whitespace());
@@ -60,7 +61,7 @@ pub fn parse(value: &str) -> Result<Vec<String>, AnnotationError> {
         if !is_dns1123_subdomain(name) {
             return Err(AnnotationError::InvalidName(excerpt(name)));
         }
-        if seen.insert(name) {
+        if seen.insert(Cow::Borrowed(name)) {
             names.push(name.to_string());
         }
     }

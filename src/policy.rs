@@ -326,7 +326,7 @@ fn apply(target: &Target, plan: &Plan, addresses: &[IpAddr]) -> String {
         text = Cow::Owned(annotated);
     }
     if !refresh.is_empty() {
-        let names: HashSet<&str> = refresh.iter().map(String::as_str).collect();
+        let names: HashSet<Cow<str>> = refresh.iter().map(|n| Cow::Borrowed(n.as_str())).collect();
         if let Some(fresh) = without_stale_names(&text, path, &names, addresses) {
             text = Cow::Owned(fresh);
         }

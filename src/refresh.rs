@@ -92,7 +92,7 @@ fn template_intent(subject: &Subject, annotated: Vec<String>) -> Intent {
     if annotation.is_none() {
         names = annotated;
     }
-    let set: HashSet<&str> = names.iter().map(String::as_str).collect();
+    let set: HashSet<Cow<str>> = names.iter().map(|n| Cow::Borrowed(n.as_str())).collect();
     let asks_for_the_host =
         subject.host_gateway.is_some() || names_any_of(subject.object, subject.pod_spec_path, &set);
     Intent {

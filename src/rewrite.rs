@@ -372,7 +372,7 @@ pub fn with_host_gateway_entry<S: AsRef<str>>(
 
 /// Whether an entry of the `hostAliases` under the pod spec at
 /// `pod_spec_path` names one of `names`.
-pub fn names_any_of(object: &str, pod_spec_path: &[&str], names: &HashSet<&str>) -> bool {
+pub fn names_any_of(object: &str, pod_spec_path: &[&str], names: &HashSet<Cow<str>>) -> bool {
     hostnames_present(object, pod_spec_path)
         .iter()
         .any(|name| names.contains(name.as_ref()))
@@ -385,7 +385,7 @@ pub fn names_any_of(object: &str, pod_spec_path: &[&str], names: &HashSet<&str>)
 pub fn without_stale_names(
     object: &str,
     pod_spec_path: &[&str],
-    names: &HashSet<&str>,
+    names: &HashSet<Cow<str>>,
     current: &[IpAddr],
 ) -> Option<String> {
     let list = host_aliases_list(object, pod_spec_path)?;
@@ -406,7 +406,7 @@ pub fn without_stale_names(
         let left: Vec<&str> = own
             .iter()
             .map(AsRef::as_ref)
-            .filter(|name| !names.contains(name))
+            .filter(|name| !names.contains(*name))
             .collect();
         if left.is_empty() {
             continue;
@@ -664,7 +664,7 @@ mod tests {
     }
 
     fn stale(object: &str, names: &[&str], current: &[&str]) -> Option<String> {
-        let names: HashSet<&str> = names.iter().copied().collect();
+        let names: HashSet<Cow<str>> = names.iter().map(|n| Cow::Borrowed(*n)).collect();
         without_stale_names(object, &["spec"], &names, &ips(current))
     }
 
@@ -689,9 +689,9 @@ mod tests {
     #[test]
     fn knows_whether_a_name_is_held() {
         let pod = r#"{"spec":{"hostAliases":[{"ip":"10.0.0.1","hostnames":["x","db"]}]}}"#;
-        let names: HashSet<&str> = ["db"].into_iter().collect();
+        let names: HashSet<Cow<str>> = [Cow::Borrowed("db")].into_iter().collect();
         assert!(names_any_of(pod, &["spec"], &names));
-        let names: HashSet<&str> = ["cache"].into_iter().collect();
+        let names: HashSet<Cow<str>> = [Cow::Borrowed("cache")].into_iter().collect();
         assert!(!names_any_of(pod, &["spec"], &names));
     }
 
