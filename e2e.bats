@@ -162,6 +162,15 @@ live() {
   [[ "$output" == *'`fallbackAddresses` entry "127.0.0.1" is a loopback address, which cannot reach the host from a pod'* ]]
 }
 
+@test "settings the API server would make fail are refused when they load, naming the item" {
+  run kwctl run --request-path test_data/pod_host_gateway.json --settings-json '{"injectHostnames":["Host.Docker.Internal"]}' annotated-policy.wasm
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'`injectHostnames` entry "Host.Docker.Internal" is not a valid DNS-1123 subdomain, which Kubernetes requires of hostAliases hostnames'* ]] || fail "$output"
+  run kwctl run --request-path test_data/pod_host_gateway.json --settings-json '{"fallbackAddresses":["fd00::1"]}' annotated-policy.wasm
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'`fallbackAddresses` entry "fd00::1" is IPv6, which `ipFamilies` does not list; add IPv6 to `ipFamilies` or remove the entry'* ]] || fail "$output"
+}
+
 @test "default settings on every local platform: the first name that answers gives the address" {
   for case in \
     "docker_desktop.yml 192.168.65.254 host.docker.internal" \

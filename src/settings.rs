@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 
 use crate::ip_family::IpFamily;
 use crate::json;
-use crate::names::{comparable_name, is_dns_name};
+use crate::names::{comparable_name, is_dns_name, is_dns1123_subdomain};
 use crate::text::excerpt;
 
 /// The names local platforms answer inside a cluster for the container
@@ -70,6 +70,15 @@ pub enum SettingsError {
         /// The entry, quoted briefly.
         name: String,
     },
+    /// An `injectHostnames` entry that Kubernetes refuses in
+    /// `hostAliases[].hostnames` (`ValidateDNS1123Subdomain`,
+    /// pkg/apis/core/validation): every Pod it went into would be refused.
+    #[error(
+        "`injectHostnames` entry \"{0}\" is not a valid DNS-1123 subdomain, which Kubernetes \
+         requires of hostAliases hostnames: write lowercase letters, digits, '-' and '.', \
+         without a trailing dot"
+    )]
+    NotHostAliasName(String),
     /// Two entries that differ only by case or a trailing dot.
     #[error(
         "`{field}` lists \"{name}\" twice (names differing only by case or a trailing dot are the same)"
@@ -98,6 +107,17 @@ pub enum SettingsError {
         address: String,
         /// e.g. `a loopback`.
         kind: &'static str,
+    },
+    /// A `fallbackAddresses` entry of a family `ipFamilies` leaves out.
+    #[error(
+        "`fallbackAddresses` entry \"{address}\" is {family}, which `ipFamilies` does not list; \
+         add {family} to `ipFamilies` or remove the entry"
+    )]
+    FallbackFamilyNotListed {
+        /// The address, canonical.
+        address: String,
+        /// Its family.
+        family: IpFamily,
     },
     /// A `fallbackAddresses` entry given twice.
     #[error("`fallbackAddresses` lists {0} twice")]
@@ -182,6 +202,17 @@ impl Settings {
                 _ => return Err(SettingsError::UnknownField(excerpt(&field))),
             }
         }
+        // A fallback is written as the host's address of its family.
+        if let Some(address) = settings
+            .fallback_addresses
+            .iter()
+            .find(|address| !settings.ip_families.contains(&IpFamily::of(address)))
+        {
+            return Err(SettingsError::FallbackFamilyNotListed {
+                address: address.to_string(),
+                family: IpFamily::of(address),
+            });
+        }
         Ok(settings)
     }
 }
@@ -204,6 +235,11 @@ fn parse_hostnames(value: &str, field: &'static str) -> Result<Vec<String>, Sett
                 field,
                 name: excerpt(name),
             });
+        }
+        // These names are written into hostAliases, where the API server
+        // takes only DNS-1123 subdomains.
+        if field == "injectHostnames" && !is_dns1123_subdomain(name) {
+            return Err(SettingsError::NotHostAliasName(excerpt(name)));
         }
         if names[..i]
             .iter()
@@ -318,8 +354,12 @@ mod tests {
         }
     )]
     #[case::mapped_fallback_made_canonical(
-        r#"{"fallbackAddresses": ["::ffff:172.18.0.1", "FD00::0:1"]}"#,
-        Settings { fallback_addresses: vec![ip("172.18.0.1"), ip("fd00::1")], ..Settings::default() }
+        r#"{"ipFamilies": ["IPv4", "IPv6"], "fallbackAddresses": ["::ffff:172.18.0.1", "FD00::0:1"]}"#,
+        Settings {
+            ip_families: vec![IpFamily::IPv4, IpFamily::IPv6],
+            fallback_addresses: vec![ip("172.18.0.1"), ip("fd00::1")],
+            ..Settings::default()
+        }
     )]
     #[case::inject_hostnames(
         r#"{"injectHostnames": ["host.docker.internal", "host.containers.internal"]}"#,
@@ -422,8 +462,30 @@ mod tests {
         "`injectHostnames` entry \"host_docker\" is not a valid DNS name"
     )]
     #[case::inject_repeated(
-        r#"{"injectHostnames": ["a.internal", "a.internal."]}"#,
-        "`injectHostnames` lists \"a.internal.\" twice (names differing only by case or a trailing dot are the same)"
+        r#"{"injectHostnames": ["a.internal", "a.internal"]}"#,
+        "`injectHostnames` lists \"a.internal\" twice (names differing only by case or a trailing dot are the same)"
+    )]
+    #[case::inject_with_a_root_dot(
+        r#"{"injectHostnames": ["host.docker.internal."]}"#,
+        "`injectHostnames` entry \"host.docker.internal.\" is not a valid DNS-1123 subdomain, which \
+         Kubernetes requires of hostAliases hostnames: write lowercase letters, digits, '-' and \
+         '.', without a trailing dot"
+    )]
+    #[case::inject_in_capitals(
+        r#"{"injectHostnames": ["Host.Docker.Internal"]}"#,
+        "`injectHostnames` entry \"Host.Docker.Internal\" is not a valid DNS-1123 subdomain, which \
+         Kubernetes requires of hostAliases hostnames: write lowercase letters, digits, '-' and \
+         '.', without a trailing dot"
+    )]
+    #[case::fallback_of_an_unlisted_family(
+        r#"{"fallbackAddresses": ["172.18.0.1", "FD00::1"]}"#,
+        "`fallbackAddresses` entry \"fd00::1\" is IPv6, which `ipFamilies` does not list; add IPv6 \
+         to `ipFamilies` or remove the entry"
+    )]
+    #[case::fallback_before_its_family_is_dropped(
+        r#"{"fallbackAddresses": ["172.18.0.1"], "ipFamilies": ["IPv6"]}"#,
+        "`fallbackAddresses` entry \"172.18.0.1\" is IPv4, which `ipFamilies` does not list; add IPv4 \
+         to `ipFamilies` or remove the entry"
     )]
     #[case::families_not_a_list(
         r#"{"ipFamilies": null}"#,

@@ -205,7 +205,11 @@ fn looks_each_name_up_once_per_request() {
 fn fallback_is_used_with_a_warning() {
     let request = read_fixture("daemonset_host_gateway.json");
     let mut dns = ScriptedDns::default();
-    let settings = json!({"hostnames": [DOCKER, K3D], "fallbackAddresses": ["172.18.0.1", "fc00:f853:ccd:e793::1"]});
+    let settings = json!({
+        "hostnames": [DOCKER, K3D],
+        "ipFamilies": ["IPv4", "IPv6"],
+        "fallbackAddresses": ["172.18.0.1", "fc00:f853:ccd:e793::1"]
+    });
     let verdict = dns.evaluate(&request, &settings);
     let Verdict::Mutate(mutation) = &verdict else {
         panic!("expected a mutation, got {verdict:?}");
@@ -214,7 +218,7 @@ fn fallback_is_used_with_a_warning() {
     assert_eq!(
         warnings,
         [
-            "host-gateway: no IPv4 address for host.docker.internal, host.k3d.internal \
+            "host-gateway: no IPv4 or IPv6 address for host.docker.internal, host.k3d.internal \
              (Name does not resolve); used fallback 172.18.0.1, fc00:f853:ccd:e793::1"
         ]
     );

@@ -603,6 +603,8 @@ proptest! {
         }
         let mut fallback = fallback;
         fallback.dedup();
+        // IPv4 alone, the default family: an IPv6 fallback is refused.
+        fallback.retain(|address| !address.contains(':'));
         let settings = json!({"hostnames": NAMES, "injectHostnames": inject, "fallbackAddresses": fallback});
         let request = json!({
             "uid": "u", "kind": {"group": "", "version": "v1", "kind": "Pod"},

@@ -941,8 +941,11 @@ pub fn reference_settings(value: &Value) -> Result<Settings, Vec<String>> {
         let ok = match key.as_str() {
             "hostnames" | "injectHostnames" => {
                 let least = usize::from(key == "hostnames");
+                // Injected names go into hostAliases: DNS-1123 subdomains.
+                let written = key == "hostnames" || strings.iter().all(|s| reference_dns1123(s));
                 (least..=16).contains(&strings.len())
                     && strings.iter().all(|s| reference_dns_name(s))
+                    && written
                     && !repeats(&folded)
             }
             "ipFamilies" => {
@@ -996,6 +999,14 @@ pub fn reference_settings(value: &Value) -> Result<Settings, Vec<String>> {
                     .collect()
             }
         }
+    }
+    // A fallback of a family that `ipFamilies` leaves out is refused.
+    let unlisted = settings
+        .fallback_addresses
+        .iter()
+        .any(|ip| !settings.ip_families.contains(&IpFamily::of(ip)));
+    if invalid.is_empty() && unlisted {
+        invalid.push("`fallbackAddresses`".into());
     }
     if invalid.is_empty() {
         Ok(settings)
