@@ -204,16 +204,28 @@ settled() {
   echo "$now"
 }
 
-@test "client-side re-apply changes nothing: same resourceVersion, no rollout" {
+# stored_content KIND/NAME: the object as stored, less its resourceVersion
+# and status (kubectl hides managedFields). A client-side re-apply's patch
+# re-adds host-gateway before admission, so the API server rewrites the
+# apply manager's managedFields time: the resourceVersion may move although
+# no field of the object does.
+stored_content() {
+  kubectl get "$1" -o json | jq -S 'del(.metadata.resourceVersion, .status)'
+}
+
+@test "client-side re-apply changes nothing: the same object and generation, no rollout" {
   kubectl apply -f - < <(workload Deployment reapplied)
   eventually 30 count_is 1 pods_aliases app=reapplied
+  settled deployment/reapplied >/dev/null
   local before
-  before=$(settled deployment/reapplied)
+  before=$(stored_content deployment/reapplied)
   run kubectl apply -f - < <(workload Deployment reapplied)
   [ "$status" -eq 0 ] || fail "$output"
   # kubectl says "configured": its three-way patch re-adds the host-gateway
   # entry every time. The stored object is what counts.
-  [ "$(settled deployment/reapplied)" = "$before" ]
+  settled deployment/reapplied >/dev/null
+  [ "$(stored_content deployment/reapplied)" = "$before" ] ||
+    fail "$(diff <(echo "$before") <(stored_content deployment/reapplied))"
   [ "$(kubectl get rs -l app=reapplied -o name | wc -l)" -eq 1 ]
 }
 
@@ -335,27 +347,18 @@ cron_pods_match_jobs() {
   host_at "$HOST"
 }
 
-# pod_content NAME: the Pod as stored, less its resourceVersion (kubectl
-# hides managedFields). The API server rewrites the apply manager's
-# managedFields time on a client-side re-apply, whose patch re-adds
-# host-gateway before admission, so the resourceVersion may move although
-# no field of the Pod does.
-pod_content() {
-  kubectl get "pod/$1" -o json | jq -S 'del(.metadata.resourceVersion)'
-}
-
 @test "the host moved: re-applying a bare Pod changes nothing, and neither with no name resolving" {
   local_only
   local before
-  before=$(pod_content web)
+  before=$(stored_content pod/web)
   host_at "$MOVED"
   run kubectl apply -f pod.yaml
   [ "$status" -eq 0 ] || fail "moved: $output"
-  [ "$(pod_content web)" = "$before" ] || fail "moved: $(diff <(echo "$before") <(pod_content web))"
+  [ "$(stored_content pod/web)" = "$before" ] || fail "moved: $(diff <(echo "$before") <(stored_content pod/web))"
   host_at
   run kubectl apply -f pod.yaml
   [ "$status" -eq 0 ] || fail "no name resolves: $output"
-  [ "$(pod_content web)" = "$before" ] || fail "no name resolves: $(diff <(echo "$before") <(pod_content web))"
+  [ "$(stored_content pod/web)" = "$before" ] || fail "no name resolves: $(diff <(echo "$before") <(stored_content pod/web))"
   [ "$(aliases Pod web)" = "$ENTRIES" ]
 }
 
