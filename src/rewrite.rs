@@ -393,10 +393,7 @@ pub fn without_stale_names(
     let mut kept: Vec<Cow<str>> = Vec::with_capacity(entries.len());
     let mut changed = false;
     for entry in entries {
-        let stale = json::field(entry, "ip")
-            .and_then(json::string)
-            .and_then(|ip| ip.parse::<IpAddr>().ok())
-            .is_some_and(|ip| !current.contains(&ip));
+        let stale = matches!(EntryIp::of(entry), EntryIp::Address(ip) if !current.contains(&ip));
         let own = hostnames(entry);
         if !stale || !own.iter().any(|name| names.contains(name.as_ref())) {
             kept.push(Cow::Borrowed(entry));
