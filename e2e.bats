@@ -120,6 +120,26 @@ query() {
   done
 }
 
+# A template that an UPDATE leaves alone, hostAliases and the intent
+# annotation aside, keeps its stored addresses: a changed template would
+# roll the workload out.
+@test "a re-applied Deployment keeps its stored address after the host moved, or with DNS down" {
+  for session in no_lookups.yml docker_desktop_new_address.yml nothing_resolves.yml; do
+    run query '.allowed, (.patch | @base64d)' "$session" deployment_reapplied.json
+    [ "$status" -eq 0 ] || fail "$session: $output"
+    [ "${lines[0]}" = true ] || fail "$session: $output"
+    [ "${lines[1]}" = '[{"op":"remove","path":"/spec/template/spec/hostAliases/2"}]' ] || fail "$session: $output"
+  done
+}
+
+@test "a labelled Deployment is admitted unchanged after the host moved: no lookup, no rollout" {
+  for session in no_lookups.yml docker_desktop_new_address.yml; do
+    run query '.allowed, .patch, .warnings' "$session" deployment_labelled.json
+    [ "$status" -eq 1 ] || fail "$session: $output" # jq -e: the last is null
+    [ "$output" = "$(printf 'true\nnull\nnull')" ] || fail "$session: $output"
+  done
+}
+
 @test "a labelled Job is admitted unchanged after the host moved" {
   for session in no_lookups.yml docker_desktop_new_address.yml; do
     run query '.allowed, .patch, .warnings' "$session" job_labelled.json

@@ -18,7 +18,7 @@ use serde_json::value::RawValue;
 
 /// An object key, borrowed when it holds no escape.
 #[derive(Deserialize)]
-struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
+pub struct Key<'a>(#[serde(borrow)] pub Cow<'a, str>);
 
 /// An object's members in order: each key, decoded, and the raw text of its
 /// value. `None` when `text` is not an object.

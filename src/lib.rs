@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+mod change;
 mod host;
 mod inject;
 mod intent;

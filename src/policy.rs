@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 use std::ops::ControlFlow::{self, Break, Continue};
 
+use crate::change::template_changed;
 use crate::inject::{INJECT_SETTING, names_to_inject};
 use crate::intent;
 use crate::json;
@@ -58,7 +59,7 @@ where
 {
     let text = payload_text(payload)?;
     let (settings, target) = read_target(text)?;
-    immutable_update(&target)?;
+    quiet_update(&target)?;
     let (settings, mut plan) = plan(&target, settings)?;
     let choice = choose_addresses(&settings, resolve);
     let sources = sources(&choice, &mut plan)?;
@@ -145,17 +146,21 @@ fn immutable_kind(request: &Request) -> Option<&'static str> {
     }
 }
 
-/// The answer to an UPDATE of a Pod or a Job: nothing is looked up and no
-/// intent refreshed, since any change to the pod spec would be refused. A
+/// The answer to an UPDATE that must leave the pod spec as it is stored:
+/// a Pod's or a Job's, or a template this UPDATE does not change (compared
+/// with `oldObject`, leaving out what the policy writes), as a controller
+/// would roll it out. Nothing is looked up and no intent refreshed. A
 /// re-sent `host-gateway` (a re-applied manifest) takes the addresses at
 /// which the stored object holds its names, merged by `ip` into the stored
-/// entries as any rewrite is; one naming a name the stored object does not
-/// hold is refused in one sentence.
-fn immutable_update(target: &Target) -> ControlFlow<Verdict> {
+/// entries as any rewrite is. When the stored object does not hold them
+/// all, a Pod or a Job is refused in one sentence; a template goes on to
+/// be looked up, as it changes anyway.
+fn quiet_update(target: &Target) -> ControlFlow<Verdict> {
     let request = &target.request;
-    let Some(kind) = immutable_kind(request).filter(|_| request.operation == "UPDATE") else {
+    let immutable = immutable_kind(request);
+    if request.operation != "UPDATE" || (immutable.is_none() && !template_kept(target)) {
         return Continue(());
-    };
+    }
     let Some(aliases) = HostAliases::with_host_gateway(target.object, target.pod_spec_path) else {
         return Break(Verdict::Accept);
     };
@@ -164,7 +169,10 @@ fn immutable_update(target: &Target) -> ControlFlow<Verdict> {
         .and_then(|old| host_aliases_list(old, target.pod_spec_path))
         .and_then(|stored| stored_addresses(&aliases, stored));
     let Some(addresses) = addresses else {
-        return Break(Verdict::Reject(Rejection::ImmutablePodSpec { kind }));
+        return match immutable {
+            Some(kind) => Break(Verdict::Reject(Rejection::ImmutablePodSpec { kind })),
+            None => Continue(()),
+        };
     };
     let sources: Vec<(String, &str)> = addresses
         .iter()
@@ -180,6 +188,15 @@ fn immutable_update(target: &Target) -> ControlFlow<Verdict> {
         object,
         warnings: Vec::new(),
     }))
+}
+
+/// Whether an UPDATE leaves the pod template as `oldObject` has it, but
+/// for what the policy writes there.
+fn template_kept(target: &Target) -> bool {
+    target
+        .request
+        .old_object
+        .is_some_and(|old| !template_changed(target.object, old, target.pod_spec_path))
 }
 
 /// What one request asks of the policy.

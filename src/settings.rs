@@ -4,7 +4,6 @@
 use std::net::IpAddr;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use serde_json::value::RawValue;
 
@@ -174,32 +173,16 @@ impl Settings {
         // `deny_unknown_fields`: the derive refuses a repeated key, which
         // JSON readers (and so policy-server) take with its last value.
         let members = json::members(raw.get()).ok_or(SettingsError::NotAnObject)?;
-        // A repeated key counts once, with its last value, as JSON readers
-        // (and so policy-server) take it; the order of first appearance
-        // decides which error is reported first.
-        let mut fields: Vec<(Cow<str>, &str)> = Vec::with_capacity(members.len());
-        let mut index: HashMap<Cow<str>, usize> = HashMap::with_capacity(members.len());
-        for (key, value) in members {
-            match index.get(&key) {
-                Some(&at) => fields[at].1 = value,
-                None => {
-                    index.insert(key.clone(), fields.len());
-                    fields.push((key, value));
-                }
-            }
-        }
         let mut settings = Settings::default();
-        for (field, value) in fields {
-            match field.as_ref() {
-                "hostnames" => settings.hostnames = parse_hostnames(value, "hostnames")?,
-                "injectHostnames" => {
+        for (field, value) in fields_in_order(&members) {
+            match field {
+                Some("hostnames") => settings.hostnames = parse_hostnames(value, "hostnames")?,
+                Some("injectHostnames") => {
                     settings.inject_hostnames = parse_hostnames(value, "injectHostnames")?
                 }
-                "ipFamilies" => settings.ip_families = parse_ip_families(value)?,
-                "fallbackAddresses" => {
-                    settings.fallback_addresses = parse_fallback_addresses(value)?
-                }
-                _ => return Err(SettingsError::UnknownField(excerpt(&field))),
+                Some("ipFamilies") => settings.ip_families = parse_ip_families(value)?,
+                Some(_) => settings.fallback_addresses = parse_fallback_addresses(value)?,
+                None => return Err(SettingsError::UnknownField(excerpt(value))),
             }
         }
         // A fallback is written as the host's address of its family.
@@ -215,6 +198,47 @@ impl Settings {
         }
         Ok(settings)
     }
+}
+
+/// The fields the settings have.
+const FIELDS: [&str; 4] = [
+    "hostnames",
+    "injectHostnames",
+    "ipFamilies",
+    "fallbackAddresses",
+];
+
+/// The known fields among `members`, each once with its last value, in the
+/// order of their first appearance, which decides which error is reported
+/// first; the first unknown key stands at its place as `(None, key)`.
+fn fields_in_order<'a>(
+    members: &'a [(Cow<'a, str>, &'a str)],
+) -> Vec<(Option<&'static str>, &'a str)> {
+    // Slot `FIELDS.len()` holds the first unknown key.
+    let slot = |key: &str| FIELDS.iter().position(|field| *field == key);
+    let mut first = [usize::MAX; FIELDS.len() + 1];
+    let mut last = [""; FIELDS.len() + 1];
+    for (at, (key, value)) in members.iter().enumerate() {
+        let (i, text) = match slot(key) {
+            Some(i) => (i, *value),
+            None => (FIELDS.len(), key.as_ref()),
+        };
+        if first[i] == usize::MAX {
+            first[i] = at;
+        }
+        // A known field keeps its last value; the unknown slot its first key.
+        if i < FIELDS.len() || first[i] == at {
+            last[i] = text;
+        }
+    }
+    let mut fields = Vec::new();
+    for (at, (key, _)) in members.iter().enumerate() {
+        let i = slot(key).unwrap_or(FIELDS.len());
+        if first[i] == at {
+            fields.push((FIELDS.get(i).copied(), last[i]));
+        }
+    }
+    fields
 }
 
 /// The raw JSON `value` as a list of strings.

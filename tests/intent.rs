@@ -114,16 +114,27 @@ fn a_client_side_reapply_with_the_address_unchanged_changes_nothing() {
     assert_eq!(object, request["oldObject"]);
 }
 
-/// Server-side apply sends the whole manifest: `host-gateway`, no
-/// annotation. The field manager has dropped what the applier no longer
-/// sets; the policy gives back the stored object.
+/// Server-side apply sends the whole manifest, `host-gateway` and no
+/// annotation, merged into the stored object: what the policy wrote at
+/// creation (the annotation, the address entry) belongs to no field
+/// manager (the API server records managed fields before mutating
+/// admission), so it stays, and the `host-gateway` entry joins it. The
+/// policy gives back the stored object, looking nothing up.
 #[test]
 fn a_server_side_reapply_with_the_address_unchanged_changes_nothing() {
     let mut request = read_fixture("deployment_reapplied.json");
     let manifest = read_fixture("deployment_host_gateway.json")["object"].clone();
-    request["object"] = manifest;
-    let object = mutated(&run(&request, &json!({}), &mut dns(THEN)));
+    let mut object = request["oldObject"].clone();
+    let aliases = object["spec"]["template"]["spec"]["hostAliases"]
+        .as_array_mut()
+        .unwrap();
+    aliases.push(template(&manifest)["spec"]["hostAliases"][1].clone());
+    assert_eq!(aliases.last().unwrap()["ip"], "host-gateway");
+    request["object"] = object;
+    let mut lookups = dns(NOW);
+    let object = mutated(&run(&request, &json!({}), &mut lookups));
     assert_eq!(object, request["oldObject"]);
+    assert!(lookups.asked.is_empty(), "looked up {:?}", lookups.asked);
 }
 
 #[test]

@@ -173,6 +173,41 @@ fn request_with(entries: std::ops::Range<usize>) -> impl Strategy<Value = Value>
         })
 }
 
+/// UPDATEs with a stored object: the object itself with other
+/// `hostAliases` (the template kept), also without the intent annotation,
+/// with one more template label (the template changed), or no template.
+fn update_with_stored() -> impl Strategy<Value = Value> {
+    (request(), host_aliases(), 0u8..4).prop_map(|(mut request, stored_aliases, how)| {
+        request["operation"] = json!("UPDATE");
+        let path = reference_path(
+            request["kind"]["group"].as_str().unwrap_or_default(),
+            request["kind"]["kind"].as_str().unwrap_or_default(),
+        )
+        .unwrap_or(&["spec"]);
+        let mut old = request["object"].clone();
+        let template = path[..path.len() - 1]
+            .iter()
+            .fold(&mut old, |level, key| &mut level[*key]);
+        match (how, stored_aliases) {
+            (3, _) => *template = Value::Null,
+            (_, Some(aliases)) => template["spec"]["hostAliases"] = aliases,
+            (_, None) => drop(
+                template["spec"]
+                    .as_object_mut()
+                    .map(|s| s.remove("hostAliases")),
+            ),
+        }
+        if let (1, Some(annotations)) = (how, template["metadata"]["annotations"].as_object_mut()) {
+            annotations.remove(HOSTNAMES_ANNOTATION);
+        }
+        if how == 2 && template.is_object() {
+            template["metadata"]["labels"]["changed"] = json!("yes");
+        }
+        request["oldObject"] = old;
+        request
+    })
+}
+
 fn settings() -> impl Strategy<Value = Value> {
     (
         prop::sample::subsequence(NAMES.to_vec(), 1..=4).prop_shuffle(),
@@ -356,6 +391,14 @@ proptest! {
         request in request(), settings in settings(), dns in dns(), layout in any::<u8>()
     ) {
         check_evaluation(&written(&json!({"settings": settings, "request": request}), layout), &dns);
+    }
+
+    #[test]
+    fn updates_against_a_stored_object_follow_the_specification(
+        request in update_with_stored(), settings in settings(), dns in dns()
+    ) {
+        let payload = serde_json::to_vec(&json!({"settings": settings, "request": request})).unwrap();
+        check_evaluation(&payload, &dns);
     }
 
     #[test]

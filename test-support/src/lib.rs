@@ -416,7 +416,22 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
         }
         _ if well_formed(&parsed) && operation == "UPDATE" && reference_immutable(request) => {
             if let Some(path) = path {
-                check_immutable_update(request, path, &verdict, &dns);
+                check_quiet_update(request, path, &verdict, &dns);
+            }
+            return;
+        }
+        _ if well_formed(&parsed) && operation == "UPDATE" && any_key_repeats(payload) => {
+            // Whether the template changed is then read two ways: the
+            // policy counts every member, `Value` the last of each key.
+            return;
+        }
+        _ if well_formed(&parsed)
+            && operation == "UPDATE"
+            && path.is_some_and(|path| reference_template_kept(request, path))
+            && path.is_some_and(|path| reference_quiet_handles(request, path)) =>
+        {
+            if let Some(path) = path {
+                check_quiet_update(request, path, &verdict, &dns);
             }
             return;
         }
@@ -579,12 +594,13 @@ fn reference_immutable(request: &Value) -> bool {
     )
 }
 
-/// The specification of an UPDATE whose pod spec cannot change: nothing is
-/// looked up; without host-gateway, admitted as it is; a re-sent
-/// host-gateway whose names the stored object holds at addresses (at most
-/// 16) takes those addresses, rewritten as any host-gateway is; otherwise
-/// refused.
-fn check_immutable_update(request: &Value, path: &[&str], verdict: &Verdict, dns: &ScriptedDns) {
+/// The specification of an UPDATE that keeps the pod spec as stored (a
+/// Pod's, a Job's, a template the UPDATE leaves alone): nothing is looked
+/// up; without host-gateway, admitted as it is; a re-sent host-gateway
+/// whose names the stored object holds at addresses (at most 16) takes
+/// those addresses, rewritten as any host-gateway is; otherwise refused (a
+/// template then goes on to the lookup: see [`reference_quiet_handles`]).
+fn check_quiet_update(request: &Value, path: &[&str], verdict: &Verdict, dns: &ScriptedDns) {
     assert!(
         dns.asked.is_empty(),
         "looked up {:?} on an UPDATE that cannot change the pod spec",
@@ -613,6 +629,108 @@ fn check_immutable_update(request: &Value, path: &[&str], verdict: &Verdict, dns
             "expected the refusal of a change, got {verdict:?}"
         ),
     }
+}
+
+/// Whether a template UPDATE that keeps the template takes the quiet path:
+/// when it holds no host-gateway, or its host-gateway names are all held
+/// by the stored object.
+fn reference_quiet_handles(request: &Value, path: &[&str]) -> bool {
+    !reference_has_host_gateway(&request["object"], path)
+        || reference_stored_addresses(&request["object"], &request["oldObject"], path).is_some()
+}
+
+/// Whether an UPDATE leaves the pod template (at `path` less its last key)
+/// as `oldObject` has it, leaving out `spec.hostAliases` and the intent
+/// annotation, and any object that leaving them out empties. No template
+/// in either is the same; a template in one only is a change.
+pub fn reference_template_kept(request: &Value, path: &[&str]) -> bool {
+    let template_path = &path[..path.len() - 1];
+    let written: [&[&str]; 2] = [
+        &["spec", "hostAliases"],
+        &["metadata", "annotations", REFERENCE_ANNOTATION],
+    ];
+    let template = |object: &Value| {
+        at(object, template_path).and_then(|template| without_written(template, &written))
+    };
+    template(&request["object"]) == template(&request["oldObject"])
+}
+
+/// `value` less the members at `paths`, and less each object that leaving
+/// them out emptied: `None` when `value` is such an object.
+fn without_written(value: &Value, paths: &[&[&str]]) -> Option<Value> {
+    let Value::Object(map) = value else {
+        return Some(value.clone());
+    };
+    let (mut kept, mut left_out) = (serde_json::Map::new(), false);
+    for (key, child) in map {
+        if paths.iter().any(|path| path == &[key.as_str()]) {
+            left_out = true;
+            continue;
+        }
+        let under: Vec<&[&str]> = paths
+            .iter()
+            .filter(|path| path.len() > 1 && path[0] == key)
+            .map(|path| &path[1..])
+            .collect();
+        match without_written(child, &under) {
+            Some(child) => drop(kept.insert(key.clone(), child)),
+            None => left_out = true,
+        }
+    }
+    (!kept.is_empty() || !left_out).then_some(Value::Object(kept))
+}
+
+/// Whether any object in the JSON text repeats a key.
+fn any_key_repeats(payload: &[u8]) -> bool {
+    struct Repeats;
+    impl<'de> serde::de::Visitor<'de> for Repeats {
+        type Value = bool;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+            let (mut seen, mut repeats) = (std::collections::HashSet::new(), false);
+            while let Some(key) = map.next_key::<String>()? {
+                repeats |= !seen.insert(key);
+                repeats |= map.next_value_seed(RepeatsSeed)?;
+            }
+            Ok(repeats)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+            let mut repeats = false;
+            while let Some(inner) = seq.next_element_seed(RepeatsSeed)? {
+                repeats |= inner;
+            }
+            Ok(repeats)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_unit<E>(self) -> Result<bool, E> {
+            Ok(false)
+        }
+    }
+    struct RepeatsSeed;
+    impl<'de> serde::de::DeserializeSeed<'de> for RepeatsSeed {
+        type Value = bool;
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+            d.deserialize_any(Repeats)
+        }
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(payload);
+    serde::de::DeserializeSeed::deserialize(RepeatsSeed, &mut deserializer).unwrap_or(false)
 }
 
 /// `object` without the host-gateway entries of its `hostAliases`.

@@ -347,6 +347,28 @@ cron_pods_match_jobs() {
   host_at "$HOST"
 }
 
+# A template the UPDATE leaves alone (hostAliases and the intent aside)
+# keeps its stored addresses: a changed template would start a rollout.
+@test "the host moved: a Deployment labelled, re-applied, then annotated with no name resolving keeps its template" {
+  local_only
+  kubectl apply -f - < <(workload Deployment steady)
+  eventually 30 count_is 1 pods_aliases app=steady
+  settled deployment/steady >/dev/null
+  local template
+  template=$(kubectl get deployment/steady -o json | jq -cS .spec.template)
+  host_at "$MOVED"
+  run kubectl label deployment/steady tier=web
+  [ "$status" -eq 0 ] || fail "label: $output"
+  run kubectl apply -f - < <(workload Deployment steady)
+  [ "$status" -eq 0 ] || fail "re-apply: $output"
+  host_at
+  run kubectl annotate deployment/steady note=kept
+  [ "$status" -eq 0 ] || fail "annotate: $output"
+  [ "$(kubectl get deployment/steady -o json | jq -cS .spec.template)" = "$template" ]
+  settled deployment/steady >/dev/null
+  [ "$(kubectl get rs -l app=steady -o name | wc -l)" -eq 1 ]
+}
+
 @test "the host moved: re-applying a bare Pod changes nothing, and neither with no name resolving" {
   local_only
   local before
