@@ -293,10 +293,10 @@ hostaliases() {
        allowed: $response.allowed, warnings: $response.warnings}' "test_data/$request"
 }
 
-@test "intent: a Pod made from the template gets today's address and keeps no stale entry" {
+@test "intent: a Pod made from the template gets today's address where the stale entry stood, its other fields kept" {
   run hostaliases docker_desktop_new_address.yml pod_from_template.json
   [ "$status" -eq 0 ]
-  [ "$output" = '{"hostAliases":[{"ip":"10.0.0.7","hostnames":["static.internal"]},{"ip":"192.168.65.3","hostnames":["db.local","cache.local"]}],"annotation":"db.local,cache.local","allowed":true,"warnings":null}' ]
+  [ "$output" = '{"hostAliases":[{"ip":"10.0.0.7","hostnames":["static.internal"]},{"ip":"192.168.65.3","hostnames":["db.local","cache.local"],"zzFutureAliasField":7}],"annotation":"db.local,cache.local","allowed":true,"warnings":null}' ]
 }
 
 @test "intent: the same Pod with DNS failing is admitted with the template's address and a warning" {
@@ -314,10 +314,10 @@ hostaliases() {
   [ "$output" = '{"hostAliases":[{"hostnames":["db.local","cache.local"],"ip":"192.168.65.254"}],"annotation":"db.local,cache.local","allowed":true,"warnings":null}' ]
 }
 
-@test "intent: kubectl rollout restart with a new address refreshes the template" {
+@test "intent: kubectl rollout restart with a new address refreshes the template, the entry's other fields kept" {
   run hostaliases docker_desktop_new_address.yml deployment_rollout_restart.json
   [ "$status" -eq 0 ]
-  [ "$output" = '{"hostAliases":[{"ip":"10.0.0.7","hostnames":["static.internal"]},{"ip":"192.168.65.3","hostnames":["db.local","cache.local"]}],"annotation":"db.local,cache.local","allowed":true,"warnings":null}' ]
+  [ "$output" = '{"hostAliases":[{"ip":"10.0.0.7","hostnames":["static.internal"]},{"ip":"192.168.65.3","hostnames":["db.local","cache.local"],"zzFutureAliasField":7}],"annotation":"db.local,cache.local","allowed":true,"warnings":null}' ]
   # The address unchanged: no patch at all.
   run query '.patch // "no patch"' docker_desktop.yml deployment_rollout_restart.json
   [ "$output" = "no patch" ]

@@ -380,8 +380,9 @@ pub fn names_any_of(object: &str, pod_spec_path: &[&str], names: &HashSet<Cow<st
 
 /// The object with `names` taken out of every `hostAliases` entry whose
 /// `ip` is an address other than those of `current`: each name then points
-/// only at the current addresses. An entry left without names goes. `None`
-/// when no entry holds such a name (the object is unchanged).
+/// only at the current addresses. An entry of no other names becomes a
+/// `host-gateway` entry instead. `None` when no entry holds such a name
+/// (the object is unchanged).
 pub fn without_stale_names(
     object: &str,
     pod_spec_path: &[&str],
@@ -405,7 +406,16 @@ pub fn without_stale_names(
             .map(AsRef::as_ref)
             .filter(|name| !names.contains(*name))
             .collect();
+        // An entry of those names only is the policy's: it becomes a
+        // host-gateway entry, its other fields kept, for the rewrite to
+        // bring to the current addresses where it stands.
         if left.is_empty() {
+            let ip = json::field(entry, "ip")?;
+            kept.push(Cow::Owned(json::replace(
+                entry,
+                ip,
+                &json::quoted(HOST_GATEWAY),
+            )?));
             continue;
         }
         let raw = json::field(entry, "hostnames")?;
@@ -671,7 +681,7 @@ mod tests {
         assert_eq!(
             stale(pod, &["db"], &["192.168.65.254"]).as_deref(),
             Some(
-                r#"{"spec":{"hostAliases":[{"ip":"10.0.0.1","hostnames":["x"],"f":1},{"ip":"192.168.65.254","hostnames":["db"]},{"ip":"host-gateway","hostnames":["db"]}],"y":2}}"#
+                r#"{"spec":{"hostAliases":[{"ip":"10.0.0.1","hostnames":["x"],"f":1},{"ip":"host-gateway","hostnames":["db"]},{"ip":"192.168.65.254","hostnames":["db"]},{"ip":"host-gateway","hostnames":["db"]}],"y":2}}"#
             )
         );
     }

@@ -526,7 +526,8 @@ fn a_pod_gets_the_address_current_at_its_creation() {
     );
     assert_eq!(
         patched(&request["object"], &patch)["spec"]["hostAliases"][1],
-        json!({"ip": moved, "hostnames": ["db.local", "cache.local"]})
+        json!({"ip": moved, "hostnames": ["db.local", "cache.local"], "zzFutureAliasField": 7}),
+        "refreshed where it stands, its other fields kept"
     );
     let owned = policy.evaluate(&json!({}), &fixture("replicaset_owned.json"));
     assert_eq!(owned.patch, None);

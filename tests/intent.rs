@@ -55,7 +55,7 @@ fn a_pod_made_from_the_template_gets_todays_address_and_no_stale_entry() {
         object["spec"]["hostAliases"],
         json!([
             {"ip": "10.0.0.7", "hostnames": ["static.internal"]},
-            {"ip": NOW, "hostnames": ["db.local", "cache.local"]},
+            {"ip": NOW, "hostnames": ["db.local", "cache.local"], "zzFutureAliasField": 7},
         ])
     );
     assert_eq!(object["metadata"], request["object"]["metadata"]);
@@ -146,7 +146,7 @@ fn rollout_restart_with_a_new_address_refreshes_the_template() {
         template(&object)["spec"]["hostAliases"],
         json!([
             {"ip": "10.0.0.7", "hostnames": ["static.internal"]},
-            {"ip": NOW, "hostnames": ["db.local", "cache.local"]},
+            {"ip": NOW, "hostnames": ["db.local", "cache.local"], "zzFutureAliasField": 7},
         ])
     );
     assert_eq!(

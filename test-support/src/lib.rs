@@ -949,9 +949,9 @@ pub fn reference_intent(request: &Value, path: &[&'static str]) -> ReferenceInte
 }
 
 /// The object the specification expects: the annotation written, the
-/// refreshed names taken out of entries of other addresses (an entry left
-/// without names goes) and added on one more host-gateway entry, then the
-/// rewrite.
+/// refreshed names taken out of entries of other addresses (an entry of
+/// no other names becomes a host-gateway entry) and added on one more
+/// host-gateway entry, then the rewrite.
 pub fn reference_expected(
     object: &Value,
     path: &[&'static str],
@@ -1006,9 +1006,12 @@ pub fn reference_expected(
                         .filter(|n| !intent.refresh.contains(n))
                         .collect();
                     if left.is_empty() {
-                        continue;
+                        // The policy's entry: refreshed where it stands,
+                        // its other fields kept.
+                        entry["ip"] = Value::String(HOST_GATEWAY.to_string());
+                    } else {
+                        entry["hostnames"] = serde_json::json!(left);
                     }
-                    entry["hostnames"] = serde_json::json!(left);
                 }
                 kept.push(entry);
             }
