@@ -323,6 +323,18 @@ hostaliases() {
   [ "$output" = "no patch" ]
 }
 
+# A name of a host-gateway entry points at the host and nowhere else, in a
+# bare Pod as in a template (whose Pods then get it from the annotation).
+@test "a host-gateway name beside a literal entry for it: one result in a Pod and in a Deployment" {
+  local expected='[{"ip":"10.0.0.7","hostnames":["static.internal"]},{"ip":"192.168.65.254","hostnames":["db.local","cache.local"],"zzFutureAliasField":7}]'
+  run hostaliases docker_desktop.yml pod_host_gateway_beside_literal.json
+  [ "$status" -eq 0 ]
+  [ "$(jq -c .hostAliases <<<"$output")" = "$expected" ] || fail "Pod: $output"
+  run hostaliases docker_desktop.yml deployment_host_gateway_beside_literal.json
+  [ "$status" -eq 0 ]
+  [ "$(jq -c .hostAliases <<<"$output")" = "$expected" ] || fail "Deployment: $output"
+}
+
 @test "intent: a ReplicaSet its Deployment owns is left alone, with no lookup" {
   run hostaliases no_lookups.yml replicaset_owned.json
   [ "$status" -eq 0 ]

@@ -39,8 +39,9 @@ pub struct Subject<'o, 'a> {
 }
 
 /// Reads the intent annotation and decides what to refresh:
-/// - a Pod at CREATE: every annotated name; a malformed annotation is
-///   skipped with a warning, since a refused Pod would loop its controller;
+/// - a Pod at CREATE: every annotated name and every name of its
+///   `host-gateway` entries; a malformed annotation is skipped with a
+///   warning, since a refused Pod would loop its controller;
 /// - a template a controller owns: nothing, since its owner compares it
 ///   with its own template and would make another copy on each difference;
 /// - any other template: a malformed annotation is refused, where the
@@ -64,7 +65,7 @@ pub fn read_intent(subject: &Subject) -> Result<Intent, Rejection> {
         };
     let intent = match (subject.is_pod, owned) {
         (true, _) if subject.is_pod_create => Intent {
-            refresh: annotated,
+            refresh: with_host_gateway_names(annotated, subject.host_gateway),
             ..Intent::default()
         },
         (true, _) | (false, true) => Intent::default(),
@@ -76,15 +77,7 @@ pub fn read_intent(subject: &Subject) -> Result<Intent, Rejection> {
 /// The intent of a template no controller owns, whose annotation holds
 /// `annotated`.
 fn template_intent(subject: &Subject, annotated: Vec<String>) -> Intent {
-    let mut names = annotated.clone();
-    if let Some(aliases) = subject.host_gateway {
-        let mut seen: HashSet<Cow<str>> = names.iter().cloned().map(Cow::Owned).collect();
-        for name in aliases.host_gateway_names() {
-            if is_dns1123_subdomain(&name) && seen.insert(name.clone()) {
-                names.push(name.into_owned());
-            }
-        }
-    }
+    let mut names = with_host_gateway_names(annotated.clone(), subject.host_gateway);
     // A list the next admission would refuse is not written: the template
     // then keeps the address alone, as it would without the annotation.
     let annotation = (names != annotated && names.len() <= intent::MAX_ANNOTATED_NAMES)
@@ -100,4 +93,20 @@ fn template_intent(subject: &Subject, annotated: Vec<String>) -> Intent {
         annotation,
         warnings: Vec::new(),
     }
+}
+
+/// `names`, then the names of the `host-gateway` entries of `aliases` not
+/// among them (those a pod spec may hold, DNS-1123 subdomains), each once:
+/// the names that must point at the host and nowhere else, in a bare Pod
+/// as in the Pods of a template.
+fn with_host_gateway_names(mut names: Vec<String>, aliases: Option<&HostAliases>) -> Vec<String> {
+    if let Some(aliases) = aliases {
+        let mut seen: HashSet<Cow<str>> = names.iter().cloned().map(Cow::Owned).collect();
+        for name in aliases.host_gateway_names() {
+            if is_dns1123_subdomain(&name) && seen.insert(name.clone()) {
+                names.push(name.into_owned());
+            }
+        }
+    }
+    names
 }

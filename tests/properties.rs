@@ -208,6 +208,34 @@ fn update_with_stored() -> impl Strategy<Value = Value> {
     })
 }
 
+/// A Pod whose entries and intent annotation share a few names, at a few
+/// addresses, with at least one host-gateway entry.
+fn pod_sharing_names() -> impl Strategy<Value = Value> {
+    let names = || {
+        prop::collection::vec(
+            prop::sample::select(vec!["db.local", "cache.local", "api.local"]),
+            0..3,
+        )
+    };
+    let ips = vec!["host-gateway", "10.0.0.7", "192.168.65.254", "fd00::1"];
+    let entry =
+        (prop::sample::select(ips), names(), any::<bool>()).prop_map(|(ip, names, extra)| {
+            let mut entry = json!({"ip": ip, "hostnames": names});
+            if extra {
+                entry["zzFutureAliasField"] = json!(7);
+            }
+            entry
+        });
+    (prop::collection::vec(entry, 0..5), prop::option::of(names())).prop_map(|(mut entries, annotated)| {
+        entries.push(json!({"ip": "host-gateway", "hostnames": ["db.local"]}));
+        let mut pod = json!({"spec": {"containers": [{"name": "app", "image": "nginx"}], "hostAliases": entries}});
+        if let Some(names) = annotated.filter(|names| !names.is_empty()) {
+            pod["metadata"]["annotations"][HOSTNAMES_ANNOTATION] = json!(names.join(","));
+        }
+        pod
+    })
+}
+
 fn settings() -> impl Strategy<Value = Value> {
     (
         prop::sample::subsequence(NAMES.to_vec(), 1..=4).prop_shuffle(),
@@ -399,6 +427,38 @@ proptest! {
     ) {
         let payload = serde_json::to_vec(&json!({"settings": settings, "request": request})).unwrap();
         check_evaluation(&payload, &dns);
+    }
+
+    /// One pod spec that holds host-gateway, as a bare Pod and as a
+    /// Deployment's template, created with the same settings and DNS: the
+    /// same `hostAliases` come out.
+    #[test]
+    fn a_pod_and_a_template_of_one_spec_get_the_same_entries(
+        pod in pod_sharing_names(), settings in settings(), dns in dns()
+    ) {
+        let create = |group: &str, kind: &str, object: Value| {
+            let request = json!({
+                "uid": "u", "kind": {"group": group, "version": "v1", "kind": kind},
+                "operation": "CREATE", "name": "web", "namespace": "default", "object": object,
+            });
+            let mut lookups = dns.clone();
+            let payload = serde_json::to_vec(&json!({"settings": settings, "request": request})).unwrap();
+            evaluate(&payload, |n| lookups.resolve(n))
+        };
+        let as_template = create("apps", "Deployment", json!({"spec": {"template": pod.clone()}}));
+        let as_pod = create("", "Pod", pod);
+        let entries = |verdict: &Verdict, pointer: &str| match verdict {
+            Verdict::Mutate(m) => serde_json::from_str::<Value>(&m.object).unwrap().pointer(pointer).cloned(),
+            _ => None,
+        };
+        match (&as_pod, &as_template) {
+            (Verdict::Mutate(_), Verdict::Mutate(_)) => prop_assert_eq!(
+                entries(&as_pod, "/spec/hostAliases"),
+                entries(&as_template, "/spec/template/spec/hostAliases")
+            ),
+            (Verdict::Reject(_), Verdict::Reject(_)) => {}
+            (pod, template) => prop_assert!(false, "{pod:?} against {template:?}"),
+        }
     }
 
     #[test]

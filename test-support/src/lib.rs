@@ -873,7 +873,8 @@ fn reference_hostnames(entry: &Value) -> Vec<String> {
 }
 
 /// The specification of the intent: a Pod at CREATE refreshes its
-/// annotated names (a malformed annotation is ignored with a warning); a
+/// annotated names and its host-gateway entries' names (a malformed
+/// annotation is ignored with a warning); a
 /// template a controller owns is left alone; any other template refuses a
 /// malformed annotation, adds its host-gateway entries' names to it (at
 /// most 64 in all), and refreshes them where its entries name one or it
@@ -907,21 +908,13 @@ pub fn reference_intent(request: &Value, path: &[&'static str]) -> ReferenceInte
             return intent;
         }
     };
-    if is_pod {
-        if request["operation"] == "CREATE" {
-            intent.refresh = annotated;
-        }
-        return intent;
-    }
-    if owned {
-        return intent;
-    }
     let aliases: Vec<Value> = at(object, path)
         .and_then(|spec| spec.get("hostAliases"))
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let host_gateway = reference_has_host_gateway(object, path);
+    // A host-gateway entry's names point at the host and nowhere else, as
+    // the annotated names do.
     let mut names = annotated.clone();
     for entry in aliases
         .iter()
@@ -933,6 +926,16 @@ pub fn reference_intent(request: &Value, path: &[&'static str]) -> ReferenceInte
             }
         }
     }
+    if is_pod {
+        if request["operation"] == "CREATE" {
+            intent.refresh = names;
+        }
+        return intent;
+    }
+    if owned {
+        return intent;
+    }
+    let host_gateway = reference_has_host_gateway(object, path);
     if names != annotated && names.len() <= 64 {
         intent.annotation = Some(names.join(","));
     } else {
