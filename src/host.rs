@@ -2,12 +2,10 @@
 //! log line. Kept apart so that everything else runs without a waPC host.
 
 use std::net::IpAddr;
-use std::sync::LazyLock;
 
 use kubewarden_policy_sdk::error::Error;
 use kubewarden_policy_sdk::host_capabilities::net;
 use serde::Serialize;
-use slog::{Drain, Logger, OwnedKVList, Record, info, o};
 
 use crate::lookup::LookupError;
 
@@ -54,60 +52,35 @@ fn classify(text: &str) -> LookupError {
     LookupError::failed(words)
 }
 
-/// A slog drain that sends each record to policy-server's `tracing/log`
-/// host call in the event format of the SDK's `KubewardenDrain`. Not that
-/// drain itself: it builds every event as a `serde_json::Value` map, with a
-/// serialiser for each slog value type, which would take the module over
-/// its 300 KB budget, and `KubewardenDrain::new()` fuses it, so that a
-/// refused log call panics. Only the message is sent: the policy logs no
-/// key-value pairs.
-struct HostDrain;
-
-/// The SDK's log event, as policy-server reads it.
+/// The SDK's log event, as policy-server's `tracing/log` host call reads
+/// it (the format of the SDK's slog `KubewardenDrain`). Not that drain: it
+/// builds every event as a `serde_json::Value` map, with a serialiser for
+/// each slog value type, which would take the module over its 300 KB
+/// budget, and a refused log call makes it panic. The policy logs one
+/// line, with no key-value pairs, so it sends that event itself.
 #[derive(Serialize)]
 struct Event<'a> {
     level: &'a str,
-    message: String,
+    message: &'a str,
     file: &'a str,
     line: u32,
     column: u32,
 }
 
-impl Drain for HostDrain {
-    type Ok = ();
-    type Err = slog::Never;
-
-    fn log(&self, record: &Record, _: &OwnedKVList) -> Result<(), slog::Never> {
-        let event = Event {
-            level: match record.level() {
-                slog::Level::Debug => "debug",
-                slog::Level::Info => "info",
-                slog::Level::Warning => "warning",
-                _ => "error",
-            },
-            message: record.msg().to_string(),
-            file: record.file(),
-            line: record.line(),
-            column: record.column(),
-        };
-        // A log line must never fail an admission: a failure is dropped.
-        if let Ok(bytes) = serde_json::to_vec(&event) {
-            let _ = kubewarden_policy_sdk::wapc_guest::host_call(
-                "kubewarden",
-                "tracing",
-                "log",
-                &bytes,
-            );
-        }
-        Ok(())
-    }
-}
-
-static LOG: LazyLock<Logger> = LazyLock::new(|| Logger::root(HostDrain, o!()));
-
-/// One line for policy-server's log.
+/// One line for policy-server's log, at info level.
 pub fn log_rewrite(summary: &str) {
-    info!(LOG, "{}", summary);
+    let event = Event {
+        level: "info",
+        message: summary,
+        file: file!(),
+        line: line!(),
+        column: column!(),
+    };
+    // A log line must never fail an admission: a failure is dropped.
+    if let Ok(bytes) = serde_json::to_vec(&event) {
+        let _ =
+            kubewarden_policy_sdk::wapc_guest::host_call("kubewarden", "tracing", "log", &bytes);
+    }
 }
 
 #[cfg(test)]

@@ -1,64 +1,57 @@
-//! The answers sent back over waPC, with the SDK's own response types.
-//! One exception: a mutation goes out in the SDK's wire format with the
-//! object as raw JSON text, as the rewrite made it. The SDK's
-//! `ValidationResponse` holds the object as a `serde_json::Value`, and the
-//! round trip through `Value` would rewrite what the policy must leave
-//! alone: `1.50` becomes `1.5`, and a float may come back a different
-//! number than policy-server reads, so its diff would patch it.
+//! The answers sent back over waPC. `validate` answers in the wire format
+//! of the SDK's `ValidationResponse`, with the mutated object as raw JSON
+//! text, as the rewrite made it. The SDK's type holds the object as a
+//! `serde_json::Value`, and the round trip through `Value` would rewrite
+//! what the policy must leave alone: `1.50` becomes `1.5`, and a float may
+//! come back a different number than policy-server reads, so its diff
+//! would patch it. (Its `Value` and map code would also take the module
+//! over its size budget.) `validate_settings` answers with the SDK's type.
 
-use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::settings::SettingsError;
-use crate::verdict::{Mutation, Verdict, Warning};
+use crate::verdict::{Verdict, Warning};
 
 /// The SDK's `ValidationResponse` as policy-server reads it, with the
 /// mutated object carried as raw JSON.
 #[derive(Serialize)]
-struct MutationResponse {
+struct ValidationResponse {
     accepted: bool,
     message: Option<String>,
     code: Option<u16>,
-    mutated_object: Box<RawValue>,
+    mutated_object: Option<Box<RawValue>>,
     audit_annotations: Option<()>,
     warnings: Option<Vec<String>>,
 }
 
 /// Encodes a verdict.
 pub fn encode(verdict: Verdict) -> Vec<u8> {
-    let sdk_response = |accepted, message, warnings| ValidationResponse {
-        accepted,
-        message,
-        code: None,
-        mutated_object: None,
-        audit_annotations: None,
-        warnings,
-    };
-    let bytes = match verdict {
-        Verdict::Accept => serde_json::to_vec(&sdk_response(true, None, None)),
-        Verdict::Reject(rejection) => {
-            serde_json::to_vec(&sdk_response(false, Some(rejection.to_string()), None))
-        }
-        Verdict::Warn(warnings) => serde_json::to_vec(&sdk_response(true, None, texts(warnings))),
-        Verdict::Mutate(mutation) => encode_mutation(mutation),
-    };
-    // Serialising strings, booleans and raw JSON cannot fail.
-    bytes.unwrap_or_default()
-}
-
-/// The response to a mutation. The object is JSON text made of the
-/// request's own text and serde_json's, so it always reads as JSON.
-fn encode_mutation(mutation: Mutation) -> serde_json::Result<Vec<u8>> {
-    serde_json::to_vec(&MutationResponse {
+    let mut response = ValidationResponse {
         accepted: true,
         message: None,
         code: None,
-        mutated_object: RawValue::from_string(mutation.object)?,
+        mutated_object: None,
         audit_annotations: None,
-        warnings: texts(mutation.warnings),
-    })
+        warnings: None,
+    };
+    match verdict {
+        Verdict::Accept => {}
+        Verdict::Reject(rejection) => {
+            response.accepted = false;
+            response.message = Some(rejection.to_string());
+        }
+        Verdict::Warn(warnings) => response.warnings = texts(warnings),
+        Verdict::Mutate(mutation) => {
+            // JSON text made of the request's own text and serde_json's:
+            // it always reads as JSON.
+            response.mutated_object = RawValue::from_string(mutation.object).ok();
+            response.warnings = texts(mutation.warnings);
+        }
+    }
+    // Serialising strings, booleans and raw JSON cannot fail.
+    serde_json::to_vec(&response).unwrap_or_default()
 }
 
 /// The warnings as kubectl prints them; none as `null`.
@@ -83,7 +76,8 @@ mod tests {
     use crate::verdict::{Mutation, Rejection};
     use serde_json::json;
 
-    fn decode(bytes: &[u8]) -> ValidationResponse {
+    /// Read back as the SDK's own type, as policy-server reads it.
+    fn decode(bytes: &[u8]) -> kubewarden_policy_sdk::response::ValidationResponse {
         serde_json::from_slice(bytes).unwrap()
     }
 
@@ -91,6 +85,14 @@ mod tests {
     fn accept_matches_the_sdk() {
         let sdk = kubewarden_policy_sdk::accept_request().unwrap();
         assert_eq!(encode(Verdict::Accept), sdk);
+    }
+
+    #[test]
+    fn reject_matches_the_sdk() {
+        let rejection = Rejection::UnreadableRequest("EOF".into());
+        let sdk =
+            kubewarden_policy_sdk::reject_request(Some(rejection.to_string()), None, None, None);
+        assert_eq!(encode(Verdict::Reject(rejection)), sdk.unwrap());
     }
 
     #[test]
