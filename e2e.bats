@@ -140,6 +140,15 @@ query() {
   done
 }
 
+# The user's edit wins: a name the stored template held at an address and
+# this UPDATE gives another leaves the intent annotation, so new Pods keep
+# the edit. Nothing is looked up.
+@test "kubectl edit gives db.local an address of the user's: it leaves the annotation" {
+  run query '.patch | @base64d' no_lookups.yml deployment_edited_to_literal.json
+  [ "$status" -eq 0 ] || fail "$output"
+  [ "$output" = '[{"op":"replace","path":"/spec/template/metadata/annotations/host-gateway.kubewarden.io~1hostnames","value":"cache.local"}]' ]
+}
+
 @test "a labelled Job is admitted unchanged after the host moved" {
   for session in no_lookups.yml docker_desktop_new_address.yml; do
     run query '.allowed, .patch, .warnings' "$session" job_labelled.json

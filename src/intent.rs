@@ -106,6 +106,33 @@ pub fn has_controller(object: &str) -> bool {
         })
 }
 
+/// The object with `names` taken out of the annotation in the Pod
+/// metadata at `metadata_path`; the annotation goes when no name is left.
+/// `None` when it holds none of them (or is absent or malformed).
+pub fn without_names(object: &str, metadata_path: &[&str], names: &[String]) -> Option<String> {
+    let raw = annotation(object, metadata_path)?;
+    let listed = parse_raw(raw).ok()?;
+    let mut left = Vec::new();
+    for name in &listed {
+        if !names.contains(name) {
+            left.push(name.clone());
+        }
+    }
+    if left.len() == listed.len() {
+        return None;
+    }
+    if !left.is_empty() {
+        return json::replace(object, raw, &json::quoted(&format(&left)));
+    }
+    let annotations = json::path(object, metadata_path)
+        .and_then(|metadata| json::field(metadata, "annotations"))?;
+    json::replace(
+        object,
+        annotations,
+        &json::without_member(annotations, HOSTNAMES_ANNOTATION)?,
+    )
+}
+
 /// The object with the annotation set to `value` in the Pod metadata at
 /// `metadata_path`, creating the metadata and annotations objects where
 /// absent or null. `None` when a level on the way is not an object.
@@ -217,6 +244,24 @@ mod tests {
             with_annotation(object, &path, "db.local").as_deref(),
             Some(expected)
         );
+    }
+
+    #[rstest]
+    #[case::one_of_two("db.local,cache.local", &["db.local"], Some(r#"{"spec":{"template":{"metadata":{"annotations":{"x":"1","host-gateway.kubewarden.io/hostnames":"cache.local"}}}}}"#))]
+    #[case::the_last(" db.local ", &["db.local"], Some(r#"{"spec":{"template":{"metadata":{"annotations":{"x":"1"}}}}}"#))]
+    #[case::none_listed("db.local", &["api.local"], None)]
+    #[case::malformed("db.local,,x", &["db.local"], None)]
+    fn takes_names_out_of_the_annotation(
+        #[case] value: &str,
+        #[case] names: &[&str],
+        #[case] expected: Option<&str>,
+    ) {
+        let object = format!(
+            r#"{{"spec":{{"template":{{"metadata":{{"annotations":{{"x":"1","{HOSTNAMES_ANNOTATION}":"{value}"}}}}}}}}}}"#
+        );
+        let names: Vec<String> = names.iter().map(ToString::to_string).collect();
+        let path = ["spec", "template", "metadata"];
+        assert_eq!(without_names(&object, &path, &names).as_deref(), expected);
     }
 
     #[test]

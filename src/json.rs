@@ -192,6 +192,24 @@ fn insert_before_end(object: &str, container: &str, text: &str) -> Option<String
     Some([&object[..end], text, &object[end..]].concat())
 }
 
+/// The object `map` without its members `key`, the others as they were.
+/// `None` when `map` is not an object.
+pub fn without_member(map: &str, key: &str) -> Option<String> {
+    let mut kept = String::from("{");
+    for (member, raw) in members(map)? {
+        if member != key {
+            if kept.len() > 1 {
+                kept.push(',');
+            }
+            kept.push_str(&quoted(&member));
+            kept.push(':');
+            kept.push_str(raw);
+        }
+    }
+    kept.push('}');
+    Some(kept)
+}
+
 /// `text` as a JSON string.
 pub fn quoted(text: &str) -> String {
     // Serialising a string cannot fail.
@@ -293,6 +311,17 @@ mod tests {
         );
         assert_eq!(string("1"), None);
         assert!(elements(r#"{"a":1}"#).is_none());
+    }
+
+    #[test]
+    fn without_member_drops_every_copy_of_the_key() {
+        let map = r#"{"a": 1, "k": 2, "b" : {"k":3}, "k": 4}"#;
+        assert_eq!(
+            without_member(map, "k").as_deref(),
+            Some(r#"{"a":1,"b":{"k":3}}"#)
+        );
+        assert_eq!(without_member(r#"{"k":1}"#, "k").as_deref(), Some("{}"));
+        assert_eq!(without_member("[]", "k"), None);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 mod change;
+mod edit;
 mod host;
 mod inject;
 mod intent;

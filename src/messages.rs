@@ -237,11 +237,12 @@ pub fn rewrite_summary(
         .iter()
         .map(|(addresses, source)| format!("{} ({source})", addresses.join(", ")))
         .collect();
-    format!(
-        "{namespace}{}/{name}: host-gateway -> {}",
-        excerpt(kind),
-        sources.join(", ")
-    )
+    // No address written: only the intent annotation followed an edit.
+    let change = match sources.is_empty() {
+        true => "the intent annotation follows the edit".to_string(),
+        false => format!("host-gateway -> {}", sources.join(", ")),
+    };
+    format!("{namespace}{}/{name}: {change}", excerpt(kind))
 }
 
 /// How the log line names an object: its name, `prefix*` for a

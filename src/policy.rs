@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use std::ops::ControlFlow::{self, Break, Continue};
 
 use crate::change::template_changed;
+use crate::edit::edited_names;
 use crate::inject::{INJECT_SETTING, names_to_inject};
 use crate::intent;
 use crate::json;
@@ -62,8 +63,18 @@ where
     quiet_update(&target)?;
     let (settings, mut plan) = plan(&target, settings)?;
     let choice = choose_addresses(&settings, resolve);
-    let sources = sources(&choice, &mut plan)?;
-    let rewritten = apply(&target, &plan, &choice.addresses());
+    let current = choice.addresses();
+    plan.edited = user_edits(&target, &current);
+    if !plan.edited.is_empty() {
+        let refresh = std::mem::take(&mut plan.intent.refresh);
+        for name in refresh {
+            if !plan.edited.contains(&name) {
+                plan.intent.refresh.push(name);
+            }
+        }
+    }
+    let sources = sources(&target, &choice, &mut plan)?;
+    let rewritten = apply(&target, &plan, &current);
     // The address had not moved: the object goes back as it came, so a
     // re-applied manifest starts no rollout.
     if rewritten == target.object {
@@ -161,33 +172,81 @@ fn quiet_update(target: &Target) -> ControlFlow<Verdict> {
     if request.operation != "UPDATE" || (immutable.is_none() && !template_kept(target)) {
         return Continue(());
     }
-    let Some(aliases) = HostAliases::with_host_gateway(target.object, target.pod_spec_path) else {
-        return Break(Verdict::Accept);
-    };
-    let addresses = request
-        .old_object
-        .and_then(|old| host_aliases_list(old, target.pod_spec_path))
-        .and_then(|stored| stored_addresses(&aliases, stored));
-    let Some(addresses) = addresses else {
-        return match immutable {
-            Some(kind) => Break(Verdict::Reject(Rejection::ImmutablePodSpec { kind })),
-            None => Continue(()),
+    let (object, sources) =
+        match HostAliases::with_host_gateway(target.object, target.pod_spec_path) {
+            None => (target.object.to_string(), Vec::new()),
+            Some(aliases) => {
+                let addresses = request
+                    .old_object
+                    .and_then(|old| host_aliases_list(old, target.pod_spec_path))
+                    .and_then(|stored| stored_addresses(&aliases, stored));
+                let Some(addresses) = addresses else {
+                    return match immutable {
+                        Some(kind) => Break(Verdict::Reject(Rejection::ImmutablePodSpec { kind })),
+                        None => Continue(()),
+                    };
+                };
+                let sources: Vec<(String, &str)> = addresses
+                    .iter()
+                    .map(|address| (address.to_string(), "stored"))
+                    .collect();
+                // Entries that name nothing add nothing to /etc/hosts: they go.
+                let object = match addresses.is_empty() {
+                    true => aliases.without_host_gateway(),
+                    false => aliases.rewrite(&addresses),
+                };
+                (object, sources)
+            }
         };
-    };
-    let sources: Vec<(String, &str)> = addresses
-        .iter()
-        .map(|address| (address.to_string(), "stored"))
-        .collect();
-    // Entries that name nothing add nothing to /etc/hosts: they go.
-    let object = match addresses.is_empty() {
-        true => aliases.without_host_gateway(),
-        false => aliases.rewrite(&addresses),
-    };
+    let object = without_edited(target, &object, &[]).unwrap_or(object);
+    if object == target.object {
+        return Break(Verdict::Accept);
+    }
     Break(Verdict::Mutate(Mutation {
         summary: summary(target, &sources),
         object,
         warnings: Vec::new(),
     }))
+}
+
+/// The names the user edited in a template ([`edited_names`], given the
+/// `current` addresses of the host). None for a Pod, a Job or a template
+/// a controller owns: the stored template there is not the user's.
+fn user_edits(target: &Target, current: &[IpAddr]) -> Vec<String> {
+    let old = target.request.old_object;
+    let (path, metadata) = (target.pod_spec_path, &target.metadata_path);
+    match old {
+        Some(old)
+            if !target.is_pod
+                && immutable_kind(&target.request).is_none()
+                && !intent::has_controller(target.object) =>
+        {
+            edited_names(target.object, old, path, metadata, current)
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// `object` with the names the user edited taken out of its intent
+/// annotation; `None` where there are none.
+fn without_edited(target: &Target, object: &str, current: &[IpAddr]) -> Option<String> {
+    let edited = user_edits(target, current);
+    (!edited.is_empty())
+        .then(|| intent::without_names(object, &target.metadata_path, &edited))
+        .flatten()
+}
+
+/// The answer to a request that asks for no address: admitted as it is,
+/// or with the names the user edited taken out of the intent annotation.
+fn without_lookup(target: &Target, warnings: Vec<Warning>) -> Verdict {
+    match without_edited(target, target.object, &[]) {
+        Some(object) => Verdict::Mutate(Mutation {
+            summary: summary(target, &[]),
+            object,
+            warnings,
+        }),
+        None => Verdict::accept_with(warnings),
+    }
 }
 
 /// Whether an UPDATE leaves the pod template as `oldObject` has it, but
@@ -209,6 +268,8 @@ struct Plan<'a> {
     inject: Vec<String>,
     /// Warnings so far: the intent's, then the addresses'.
     warnings: Vec<Warning>,
+    /// The names the user edited, which leave the intent annotation.
+    edited: Vec<String>,
 }
 
 impl Plan<'_> {
@@ -244,16 +305,17 @@ fn plan<'a>(
         intent,
         inject: Vec::new(),
         warnings,
+        edited: Vec::new(),
     };
     if plan.is_empty() && !target.is_pod_create {
-        return Break(Verdict::accept_with(plan.warnings));
+        return Break(without_lookup(target, plan.warnings));
     }
     let settings = match settings.map(|raw| Settings::from_json(raw.as_bytes())) {
         None => Settings::default(),
         Some(Ok(settings)) => settings,
         // An object that holds no host-gateway is never refused.
         Some(Err(_)) if plan.host_gateway.is_none() => {
-            return Break(Verdict::accept_with(plan.warnings));
+            return Break(without_lookup(target, plan.warnings));
         }
         Some(Err(e)) => return Break(Verdict::Reject(Rejection::InvalidSettings(e))),
     };
@@ -265,7 +327,7 @@ fn plan<'a>(
         );
     }
     if plan.is_empty() {
-        return Break(Verdict::accept_with(plan.warnings));
+        return Break(without_lookup(target, plan.warnings));
     }
     Continue((settings, plan))
 }
@@ -274,6 +336,7 @@ fn plan<'a>(
 /// `fallbackAddresses`), adding the warning a fallback brings; or the
 /// answer when there is no address.
 fn sources<'s>(
+    target: &Target,
     choice: &Choice<'s>,
     plan: &mut Plan,
 ) -> ControlFlow<Verdict, Vec<(String, &'s str)>> {
@@ -299,32 +362,32 @@ fn sources<'s>(
             });
             Continue(sources)
         }
-        Choice::NoAddress(shortfall) => Break(no_address(plan, shortfall.clone())),
+        Choice::NoAddress(shortfall) => Break(no_address(target, plan, shortfall.clone())),
     }
 }
 
 /// The answer when no address was found. An object that asked for
 /// host-gateway cannot be admitted without one (the API server refuses the
 /// word); any other is never refused: a controller would retry its Pod
-/// forever.
-fn no_address(plan: &mut Plan, shortfall: Shortfall) -> Verdict {
+/// forever. The names the user edited still leave the annotation.
+fn no_address(target: &Target, plan: &mut Plan, shortfall: Shortfall) -> Verdict {
     if plan.host_gateway.is_some() {
         return Verdict::Reject(Rejection::NoAddress(shortfall));
     }
     let refresh = &plan.intent.refresh;
     let mut warnings = std::mem::take(&mut plan.warnings);
-    warnings.push(if refresh.is_empty() {
-        Warning::NotInjected {
+    if refresh.is_empty() && !plan.inject.is_empty() {
+        warnings.push(Warning::NotInjected {
             names: plan.inject.clone(),
             shortfall,
-        }
-    } else {
-        Warning::NotRefreshed {
+        });
+    } else if !refresh.is_empty() {
+        warnings.push(Warning::NotRefreshed {
             names: union(refresh, &plan.inject),
             shortfall,
-        }
-    });
-    Verdict::Warn(warnings)
+        });
+    }
+    without_lookup(target, warnings)
 }
 
 /// The object with the plan applied for `addresses`: the annotation first,
@@ -340,6 +403,11 @@ fn apply(target: &Target, plan: &Plan, addresses: &[IpAddr]) -> String {
         && let Some(annotated) = intent::with_annotation(&text, &target.metadata_path, value)
     {
         text = Cow::Owned(annotated);
+    }
+    if !plan.edited.is_empty()
+        && let Some(followed) = intent::without_names(&text, &target.metadata_path, &plan.edited)
+    {
+        text = Cow::Owned(followed);
     }
     if !refresh.is_empty() {
         let names: HashSet<Cow<str>> = refresh.iter().map(|n| Cow::Borrowed(n.as_str())).collect();

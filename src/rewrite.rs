@@ -16,9 +16,12 @@ pub const HOST_GATEWAY: &str = "host-gateway";
 
 /// What an entry's `ip` says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum EntryIp {
+pub enum EntryIp {
+    /// `host-gateway`.
     HostGateway,
+    /// An address.
     Address(IpAddr),
+    /// Anything else, or nothing.
     Other,
 }
 
@@ -346,6 +349,18 @@ pub fn hostnames_present<'a>(object: &'a str, pod_spec_path: &[&str]) -> Vec<Cow
         .and_then(json::elements)
         .map(|entries| entries.into_iter().flat_map(hostnames).collect())
         .unwrap_or_default()
+}
+
+/// Calls `each` with what the `ip` of each `hostAliases` entry under the
+/// pod spec at `pod_spec_path` says, and each of its string `hostnames`.
+pub fn for_each_name(object: &str, pod_spec_path: &[&str], mut each: impl FnMut(EntryIp, &str)) {
+    let entries = host_aliases_list(object, pod_spec_path).and_then(json::elements);
+    for entry in entries.unwrap_or_default() {
+        let ip = EntryIp::of(entry);
+        for name in hostnames(entry) {
+            each(ip, &name);
+        }
+    }
 }
 
 /// The object with one more `hostAliases` entry under the pod spec at

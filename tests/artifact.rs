@@ -1,5 +1,6 @@
 //! The compiled policy.wasm, run in a waPC host as policy-server runs it.
 
+use host_gateway_test_support::reference_followed_edit;
 use host_gateway_test_support::wasm_host as common;
 
 use std::collections::BTreeMap;
@@ -76,6 +77,18 @@ fn every_fixture_gets_its_outcome_and_only_its_patch() {
                 assert_eq!(
                     patched(&request["object"], &patch),
                     request["oldObject"],
+                    "{name}"
+                );
+                assert!(policy.host_log().lookups.is_empty(), "{name}");
+                mutated += 1;
+            }
+            // A template UPDATE that only edits entries: the edited names
+            // leave the annotation, and nothing is looked up.
+            "edited" => {
+                let patch = evaluation.patch.clone().expect("a patch");
+                assert_eq!(
+                    patched(&request["object"], &patch),
+                    reference_followed_edit(&request),
                     "{name}"
                 );
                 assert!(policy.host_log().lookups.is_empty(), "{name}");

@@ -257,3 +257,110 @@ fn a_pod_with_the_annotation_and_no_spec_is_admitted_as_it_is() {
     assert_eq!(run(&request, &json!({}), &mut lookups), Verdict::Accept);
     host_gateway_test_support::check_evaluation(&payload(&json!({}), &request), &dns(THEN));
 }
+
+/// `deployment_reapplied.json` as `kubectl edit` sends it: its stored
+/// object, changed by `edit`.
+fn edited(edit: impl FnOnce(&mut Vec<Value>)) -> Value {
+    let mut request = read_fixture("deployment_reapplied.json");
+    let mut object = request["oldObject"].clone();
+    let aliases = object["spec"]["template"]["spec"]["hostAliases"]
+        .as_array_mut()
+        .unwrap();
+    edit(aliases);
+    request["object"] = object;
+    request
+}
+
+/// `kubectl edit` gives db.local an address of the user's: db.local leaves
+/// the annotation, so new Pods keep the edit. Nothing is looked up, and
+/// nothing else changes.
+#[test]
+fn an_edit_to_another_address_takes_the_name_out_of_the_annotation() {
+    let request = edited(|aliases| {
+        aliases[1]["hostnames"] = json!(["cache.local"]);
+        aliases.push(json!({"ip": "10.9.9.9", "hostnames": ["db.local"]}));
+    });
+    let mut lookups = dns(NOW);
+    let object = mutated(&run(&request, &json!({}), &mut lookups));
+    assert!(lookups.asked.is_empty(), "looked up {:?}", lookups.asked);
+    let mut expected = request["object"].clone();
+    expected["spec"]["template"]["metadata"]["annotations"][HOSTNAMES_ANNOTATION] =
+        json!("cache.local");
+    assert_eq!(object, expected);
+}
+
+/// Removing the policy's entry removes its names; the annotation goes
+/// with the last of them.
+#[test]
+fn removing_the_entry_removes_the_annotation() {
+    let request = edited(|aliases| drop(aliases.remove(1)));
+    let object = mutated(&run(&request, &json!({}), &mut dns(NOW)));
+    let metadata = &template(&object)["metadata"];
+    assert_eq!(metadata["annotations"], json!({}), "{metadata}");
+    assert_eq!(
+        template(&object)["spec"],
+        template(&request["object"])["spec"]
+    );
+}
+
+/// Re-sent host-gateway and names kept where they were are no edits.
+#[test]
+fn names_kept_or_asked_of_the_host_stay_annotated() {
+    let request = edited(|aliases| {
+        aliases.push(json!({"ip": "host-gateway", "hostnames": ["db.local"]}));
+    });
+    let object = mutated(&run(&request, &json!({}), &mut dns(NOW)));
+    assert_eq!(object, request["oldObject"]);
+}
+
+/// An edit beside a change of the template: the other names are brought
+/// to the current address, the edited one stays where the user put it.
+#[test]
+fn a_changed_template_refreshes_only_the_names_not_edited() {
+    let mut request = read_fixture("deployment_rollout_restart.json");
+    let aliases = request["object"]["spec"]["template"]["spec"]["hostAliases"]
+        .as_array_mut()
+        .unwrap();
+    aliases[1]["hostnames"] = json!(["cache.local"]);
+    aliases.push(json!({"ip": "10.9.9.9", "hostnames": ["db.local"]}));
+    let object = mutated(&run(&request, &json!({}), &mut dns(NOW)));
+    assert_eq!(
+        template(&object)["spec"]["hostAliases"],
+        json!([
+            {"ip": "10.0.0.7", "hostnames": ["static.internal"]},
+            {"ip": NOW, "hostnames": ["cache.local"], "zzFutureAliasField": 7},
+            {"ip": "10.9.9.9", "hostnames": ["db.local"]},
+        ])
+    );
+    assert_eq!(
+        template(&object)["metadata"]["annotations"][HOSTNAMES_ANNOTATION],
+        "cache.local"
+    );
+}
+
+/// The policy's own refresh is no edit: the refreshed template, sent again
+/// against the same stored object, comes back as it is.
+#[test]
+fn a_refreshed_template_is_no_edit() {
+    let mut request = read_fixture("deployment_rollout_restart.json");
+    let object = mutated(&run(&request, &json!({}), &mut dns(NOW)));
+    request["object"] = object;
+    assert_eq!(run(&request, &json!({}), &mut dns(NOW)), Verdict::Accept);
+}
+
+/// The GitOps form (the annotation, no entries) holds its names nowhere:
+/// an UPDATE never edits its annotation.
+#[test]
+fn the_gitops_form_is_never_edited() {
+    let mut request = read_fixture("deployment_annotation_only.json");
+    request["operation"] = json!("UPDATE");
+    request["oldObject"] = request["object"].clone();
+    template_mut(&mut request["object"])["metadata"]["labels"]["tier"] = json!("web");
+    let mut lookups = dns(NOW);
+    assert_eq!(run(&request, &json!({}), &mut lookups), Verdict::Accept);
+    assert!(lookups.asked.is_empty(), "looked up {:?}", lookups.asked);
+}
+
+fn template_mut(object: &mut Value) -> &mut Value {
+    &mut object["spec"]["template"]
+}

@@ -93,6 +93,13 @@ fn every_fixture_has_its_outcome() {
                 assert_eq!(mutated_object(&verdict), request["oldObject"], "{name}");
                 assert!(dns.asked.is_empty(), "{name}: looked up {:?}", dns.asked);
             }
+            // A template UPDATE that only edits entries: the edited names
+            // leave the annotation, and nothing is looked up.
+            "edited" => {
+                let expected = host_gateway_test_support::reference_followed_edit(&request);
+                assert_eq!(mutated_object(&verdict), expected, "{name}");
+                assert!(dns.asked.is_empty(), "{name}: looked up {:?}", dns.asked);
+            }
             "mutate" | "refresh" => {
                 let path = path_of(&request);
                 let expected_object = reference_expected(

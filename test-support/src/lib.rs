@@ -401,7 +401,7 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
     let operation = request["operation"].as_str().unwrap_or_default();
     let changes = matches!(operation, "CREATE" | "UPDATE");
     let host_gateway = changes && path.is_some_and(|path| reference_has_host_gateway(object, path));
-    let intent = match path {
+    let mut intent = match path {
         Some(path) if changes && well_formed(&parsed) => reference_intent(request, path),
         _ => ReferenceIntent::default(),
     };
@@ -455,7 +455,11 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
             return;
         }
         _ if !host_gateway && intent.refresh.is_empty() => {
-            assert_accepted(&verdict, intent.ignored);
+            if let Some(path) = path {
+                let edited = reference_edited(request, path, &[]);
+                let expected = reference_without_names(object, path, &edited);
+                assert_accepted_as(&verdict, object, &expected, intent.ignored);
+            }
             assert!(
                 dns.asked.is_empty(),
                 "looked up {:?} for nothing",
@@ -473,7 +477,9 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
         Err(_) if !host_gateway => {
             // Invalid settings never refuse an object that asked for no
             // host-gateway.
-            assert_accepted(&verdict, intent.ignored);
+            let edited = reference_edited(request, path, &[]);
+            let expected = reference_without_names(object, path, &edited);
+            assert_accepted_as(&verdict, object, &expected, intent.ignored);
             return;
         }
         Err(fields) => {
@@ -500,18 +506,40 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
     } else {
         found.clone()
     };
+    // The names the user edited leave the annotation and are not refreshed.
+    let edited = reference_edited(request, path, &expected_addresses);
+    intent.refresh.retain(|name| !edited.contains(name));
     if expected_addresses.is_empty() && !host_gateway {
-        // Never refused: admitted as it is, saying which names stay put.
-        let Verdict::Warn(warnings) = &verdict else {
-            panic!("expected a warning, got {verdict:?}");
+        // Never refused: admitted, saying which names stay put.
+        let expected = reference_without_names(object, path, &edited);
+        let warnings = match &verdict {
+            Verdict::Warn(warnings) => {
+                assert_eq!(&expected, object, "an edit went unapplied");
+                warnings.clone()
+            }
+            Verdict::Mutate(mutation) => {
+                let mutated: Value = serde_json::from_str(&mutation.object).expect("JSON");
+                assert_eq!(mutated, expected);
+                mutation.warnings.clone()
+            }
+            Verdict::Accept => Vec::new(),
+            Verdict::Reject(_) => {
+                panic!("refused an object that asked for no host-gateway: {verdict:?}")
+            }
         };
-        assert_eq!(warnings.len(), 1 + usize::from(intent.ignored));
-        let last = warnings.last().map(ToString::to_string).unwrap_or_default();
-        assert!(
-            last.contains(&intent.refresh[0]),
-            "the warning names {}: {last}",
-            intent.refresh[0]
+        let refreshed = !intent.refresh.is_empty();
+        assert_eq!(
+            warnings.len(),
+            usize::from(refreshed) + usize::from(intent.ignored)
         );
+        if refreshed {
+            let last = warnings.last().map(ToString::to_string).unwrap_or_default();
+            assert!(
+                last.contains(&intent.refresh[0]),
+                "the warning names {}: {last}",
+                intent.refresh[0]
+            );
+        }
         return;
     }
     if expected_addresses.is_empty() {
@@ -542,7 +570,11 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
         );
         return;
     }
-    let expected = reference_expected(object, path, &intent, &expected_addresses);
+    let expected = reference_without_names(
+        &reference_expected(object, path, &intent, &expected_addresses),
+        path,
+        &edited,
+    );
     let warnings = usize::from(found.is_empty()) + usize::from(intent.ignored);
     if &expected == object {
         match &verdict {
@@ -566,8 +598,14 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
     assert_no_address_written_twice(&mutated, path, &expected_addresses);
 
     // Idempotence: the rewritten object goes through unchanged (a template
-    // is looked up again, to refresh its names, and found current).
+    // is looked up again, to refresh its names, and found current). After
+    // an UPDATE it is the stored object too: the API server sends what it
+    // stored as oldObject, and reinvokes no Kubewarden webhook with the
+    // old one (reinvocationPolicy is left at Never).
     let mut again = parsed.clone();
+    if operation == "UPDATE" {
+        again["request"]["oldObject"] = mutated.clone();
+    }
     again["request"]["object"] = mutated;
     let mut second_dns = dns.clone();
     second_dns.asked.clear();
@@ -600,35 +638,152 @@ fn reference_immutable(request: &Value) -> bool {
 /// whose names the stored object holds at addresses (at most 16) takes
 /// those addresses, rewritten as any host-gateway is; otherwise refused (a
 /// template then goes on to the lookup: see [`reference_quiet_handles`]).
-fn check_quiet_update(request: &Value, path: &[&str], verdict: &Verdict, dns: &ScriptedDns) {
+fn check_quiet_update(
+    request: &Value,
+    path: &[&'static str],
+    verdict: &Verdict,
+    dns: &ScriptedDns,
+) {
     assert!(
         dns.asked.is_empty(),
         "looked up {:?} on an UPDATE that cannot change the pod spec",
         dns.asked
     );
     let object = &request["object"];
-    if !reference_has_host_gateway(object, path) {
+    let expected = if !reference_has_host_gateway(object, path) {
+        object.clone()
+    } else {
+        match reference_stored_addresses(object, &request["oldObject"], path) {
+            // host-gateway entries that name nothing go.
+            Some(addresses) if addresses.is_empty() => reference_without_host_gateway(object, path),
+            Some(addresses) => reference_rewrite(object, path, &addresses),
+            None => {
+                assert!(
+                    matches!(verdict, Verdict::Reject(Rejection::ImmutablePodSpec { .. })),
+                    "expected the refusal of a change, got {verdict:?}"
+                );
+                return;
+            }
+        }
+    };
+    // A template follows the user's edits (a Pod's or a Job's cannot change).
+    let edited = reference_edited(request, path, &[]);
+    let expected = reference_without_names(&expected, path, &edited);
+    if &expected == object {
         assert_eq!(verdict, &Verdict::Accept);
         return;
     }
-    match reference_stored_addresses(object, &request["oldObject"], path) {
-        Some(addresses) => {
-            let Verdict::Mutate(mutation) = verdict else {
-                panic!("expected the stored addresses, got {verdict:?}");
-            };
-            let mutated: Value = serde_json::from_str(&mutation.object).expect("JSON");
-            let expected = match addresses.is_empty() {
-                // host-gateway entries that name nothing go.
-                true => reference_without_host_gateway(object, path),
-                false => reference_rewrite(object, path, &addresses),
-            };
-            assert_eq!(mutated, expected);
-        }
-        None => assert!(
-            matches!(verdict, Verdict::Reject(Rejection::ImmutablePodSpec { .. })),
-            "expected the refusal of a change, got {verdict:?}"
-        ),
+    let Verdict::Mutate(mutation) = verdict else {
+        panic!("expected the stored addresses, got {verdict:?}");
+    };
+    let mutated: Value = serde_json::from_str(&mutation.object).expect("JSON");
+    assert_eq!(mutated, expected);
+}
+
+/// The names the user edited in a template: an UPDATE (of no Pod, no Job,
+/// no template a controller owns) where the stored template's annotation
+/// lists a name it holds at addresses (the first 16), and the object holds
+/// it at none of them, nor at `current`, nor in a host-gateway entry.
+pub fn reference_edited(request: &Value, path: &[&'static str], current: &[IpAddr]) -> Vec<String> {
+    let (object, old) = (&request["object"], &request["oldObject"]);
+    let owned = object["metadata"]["ownerReferences"]
+        .as_array()
+        .is_some_and(|owners| owners.iter().any(|o| o["controller"] == true));
+    if request["operation"] != "UPDATE" || reference_immutable(request) || owned || old.is_null() {
+        return Vec::new();
     }
+    let Some(annotated) = at(old, &metadata_of(path))
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get(REFERENCE_ANNOTATION))
+        .and_then(reference_annotation_names)
+    else {
+        return Vec::new();
+    };
+    let entries = |value: &Value| {
+        at(value, path)
+            .and_then(|spec| spec.get("hostAliases"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let ip_of = |entry: &Value| entry.get("ip").and_then(Value::as_str).map(str::to_string);
+    annotated
+        .into_iter()
+        .filter(|name| {
+            let mut stored: Vec<IpAddr> = Vec::new();
+            for entry in entries(old) {
+                let ip = ip_of(&entry).and_then(|ip| ip.parse::<IpAddr>().ok());
+                if let Some(ip) = ip
+                    && reference_hostnames(&entry).contains(name)
+                    && !stored.contains(&ip)
+                    && stored.len() < 16
+                {
+                    stored.push(ip);
+                }
+            }
+            !stored.is_empty()
+                && !entries(object).iter().any(|entry| {
+                    reference_hostnames(entry).contains(name)
+                        && match ip_of(entry) {
+                            Some(ip) if ip == HOST_GATEWAY => true,
+                            Some(ip) => ip
+                                .parse::<IpAddr>()
+                                .is_ok_and(|ip| stored.contains(&ip) || current.contains(&ip)),
+                            None => false,
+                        }
+                })
+        })
+        .collect()
+}
+
+/// The object of a template UPDATE that only edits entries, as the
+/// specification expects it: the names the user edited out of its intent
+/// annotation, nothing looked up.
+pub fn reference_followed_edit(request: &Value) -> Value {
+    let path = reference_path(
+        request["kind"]["group"].as_str().unwrap_or_default(),
+        request["kind"]["kind"].as_str().unwrap_or_default(),
+    )
+    .expect("a kind the policy handles");
+    let edited = reference_edited(request, path, &[]);
+    assert!(!edited.is_empty(), "the request edits no name");
+    reference_without_names(&request["object"], path, &edited)
+}
+
+/// `object` with `names` taken out of its intent annotation (read as the
+/// specification reads it); the annotation goes when none is left.
+pub fn reference_without_names(object: &Value, path: &[&'static str], names: &[String]) -> Value {
+    let mut object = object.clone();
+    let pointer: String = metadata_of(path)
+        .iter()
+        .map(|key| format!("/{key}"))
+        .collect::<String>()
+        + "/annotations";
+    let Some(annotations) = object.pointer_mut(&pointer).and_then(Value::as_object_mut) else {
+        return object;
+    };
+    let Some(listed) = annotations
+        .get(REFERENCE_ANNOTATION)
+        .and_then(reference_annotation_names)
+    else {
+        return object;
+    };
+    let left: Vec<String> = listed
+        .iter()
+        .filter(|n| !names.contains(n))
+        .cloned()
+        .collect();
+    if left.len() == listed.len() {
+        return object;
+    }
+    match left.is_empty() {
+        true => drop(annotations.remove(REFERENCE_ANNOTATION)),
+        false => drop(annotations.insert(
+            REFERENCE_ANNOTATION.to_string(),
+            Value::String(left.join(",")),
+        )),
+    }
+    object
 }
 
 /// Whether a template UPDATE that keeps the template takes the quiet path:
@@ -796,6 +951,20 @@ pub struct ReferenceIntent {
     pub ignored: bool,
     /// A template's malformed annotation, refused.
     pub refused: bool,
+}
+
+/// Accepted as it is, or as `expected` when the user's edits change it;
+/// with one warning when a Pod's annotation was ignored.
+fn assert_accepted_as(verdict: &Verdict, object: &Value, expected: &Value, ignored: bool) {
+    if expected == object {
+        return assert_accepted(verdict, ignored);
+    }
+    let Verdict::Mutate(mutation) = verdict else {
+        panic!("expected the edited names out of the annotation, got {verdict:?}");
+    };
+    let mutated: Value = serde_json::from_str(&mutation.object).expect("JSON");
+    assert_eq!(&mutated, expected);
+    assert_eq!(mutation.warnings.len(), usize::from(ignored));
 }
 
 /// Accepted as it is; with one warning when a Pod's annotation was ignored.

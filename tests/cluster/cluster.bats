@@ -270,6 +270,21 @@ edit() {
   [ "$(aliases Deployment edited)" = '[{"hostnames":["static.local"],"ip":"10.0.0.7"}]' ]
 }
 
+# The user's edit wins: db.local, moved to an address of the user's, leaves
+# the intent annotation, and the Pods of the rollout keep the edit.
+@test "kubectl edit to a literal address: the name leaves the annotation, new Pods keep the literal" {
+  kubectl apply -f - < <(workload Deployment literal)
+  eventually 30 count_is 1 pods_aliases app=literal
+  edit deployment/literal '.spec.template.spec.hostAliases[1].hostnames = ["cache.local"]
+    | .spec.template.spec.hostAliases += [{"ip": "10.9.9.9", "hostnames": ["db.local"]}]'
+  [ "$(template_annotation Deployment literal)" = cache.local ]
+  local expected='[{"hostnames":["static.local"],"ip":"10.0.0.7"},{"hostnames":["cache.local"],"ip":"'"$HOST"'"},{"hostnames":["db.local"],"ip":"10.9.9.9"}]'
+  [ "$(aliases Deployment literal)" = "$expected" ]
+  # No kubelet runs the Pods: the old one stays beside the rollout's.
+  eventually 30 count_is 2 pods_aliases app=literal
+  pods_aliases app=literal | grep -qxF "$expected" || fail "$(pods_aliases app=literal)"
+}
+
 @test "a Pod UPDATE after creation is not patched: label, annotate and re-apply succeed" {
   local before
   before=$(aliases Pod web)
