@@ -269,6 +269,16 @@ live() {
   [ "${lines[1]}" = "no patch" ]
 }
 
+# A kubelet runs a static pod from its manifest, never from the mirror pod
+# it shows in the API (annotation kubernetes.io/config.mirror).
+@test "injectHostnames: a kubelet's mirror pod is left alone, with no lookup" {
+  for session in docker_desktop.yml no_lookups.yml; do
+    run query '.allowed, (.patch // "no patch"), .warnings' "$session" pod_mirror.json '{"injectHostnames":["host.docker.internal"]}'
+    [ "$status" -eq 1 ] || fail "$session: $output" # jq -e: the last is null
+    [ "$output" = "$(printf 'true\nno patch\nnull')" ] || fail "$session: $output"
+  done
+}
+
 @test "injectHostnames: when nothing resolves the pod is admitted unchanged, with a warning" {
   run query '.allowed, (.patch // "no patch"), .warnings[0]' nothing_resolves.yml pod_without_host_aliases.json '{"injectHostnames":["host.docker.internal"]}'
   [ "$status" -eq 0 ]

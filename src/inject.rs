@@ -16,10 +16,18 @@ pub const INJECT_ANNOTATION: &str = "host-gateway.kubewarden.io/inject";
 /// read even when they hold no `host-gateway`.
 pub const INJECT_SETTING: &str = "injectHostnames";
 
+/// The annotation a kubelet puts on the mirror pod of a static pod
+/// (`ConfigMirrorAnnotationKey`, kubernetes pkg/kubelet/types). The kubelet
+/// runs the static pod from its own manifest, never from the mirror, so an
+/// entry injected into the mirror would show what no container has.
+const MIRROR_ANNOTATION: &str = "kubernetes.io/config.mirror";
+
 /// The names of `inject` that the Pod `object` gets: none when it opts
-/// out, else those its `hostAliases` do not hold yet.
+/// out or mirrors a static pod, else those its `hostAliases` do not hold
+/// yet.
 pub fn names_to_inject(object: &str, pod_spec_path: &[&str], inject: &[String]) -> Vec<String> {
-    if inject.is_empty() || opted_out(object) {
+    let mirror = json::path(object, &["metadata", "annotations", MIRROR_ANNOTATION]).is_some();
+    if inject.is_empty() || mirror || opted_out(object) {
         return Vec::new();
     }
     let present: HashSet<Cow<str>> = hostnames_present(object, pod_spec_path)

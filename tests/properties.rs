@@ -683,7 +683,7 @@ proptest! {
         object in object_for(&["spec"]),
         inject in prop::sample::subsequence(NAMES.to_vec(), 1..=3),
         fallback in prop::collection::vec(prop::sample::select(SHARED.to_vec()), 0..2),
-        opt_out in prop::sample::select(vec![None, Some("false"), Some("true")]),
+        opt_out in prop::sample::select(vec![None, Some("false"), Some("true"), Some("mirror")]),
         present in prop::option::of((prop::sample::select(NAMES.to_vec()), any::<bool>(), any::<bool>())),
         dns in dns(),
     ) {
@@ -701,8 +701,13 @@ proptest! {
                 None => object["spec"]["hostAliases"] = json!([entry]),
             }
         }
-        if let Some(value) = opt_out {
-            object["metadata"] = json!({"annotations": {INJECT_ANNOTATION: value}});
+        match opt_out {
+            // A mirror pod, as a kubelet makes one of a static pod.
+            Some("mirror") => {
+                object["metadata"] = json!({"annotations": {"kubernetes.io/config.mirror": "4f1e2a"}});
+            }
+            Some(value) => object["metadata"] = json!({"annotations": {INJECT_ANNOTATION: value}}),
+            None => {}
         }
         let mut fallback = fallback;
         fallback.dedup();

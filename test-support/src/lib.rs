@@ -1396,7 +1396,12 @@ pub fn check_injection(request: &Value, verdict: &Verdict, dns: &ScriptedDns, se
         .iter()
         .filter(|n| !present.contains(&bare(n)))
         .collect();
-    let opted_out = object["metadata"]["annotations"][INJECT_ANNOTATION] == "false";
+    // A mirror pod, which a kubelet makes of a static pod, is not its
+    // pod: it gets nothing either.
+    let opted_out = object["metadata"]["annotations"][INJECT_ANNOTATION] == "false"
+        || object["metadata"]["annotations"]
+            .get("kubernetes.io/config.mirror")
+            .is_some();
     let well_shaped = object["spec"].is_object()
         && (object["spec"]
             .get("hostAliases")
