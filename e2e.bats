@@ -51,6 +51,12 @@ query() {
   [ "$output" = "192.168.65.254 fdc4:f303:9324::254" ]
 }
 
+@test "both families come from the first name that answers; a family it lacks is left out" {
+  run query '.patch | @base64d | fromjson | map(if (.value | type) == "object" then .value.ip else .value end) | join(" ")' ipv4_first_ipv6_later.yml pod_host_gateway.json '{"hostnames":["host.docker.internal","host.k3d.internal"],"ipFamilies":["IPv4","IPv6"]}'
+  [ "$status" -eq 0 ] || fail "$output"
+  [ "$output" = "192.168.65.254" ]
+}
+
 @test "the next host name is tried when the first does not resolve" {
   run query '.patch | @base64d | fromjson | .[0].value' k3d.yml pod_host_gateway.json '{"hostnames":["host.docker.internal","host.k3d.internal"]}'
   [ "$status" -eq 0 ]

@@ -101,85 +101,60 @@ impl Choice<'_> {
     }
 }
 
-/// Looks the names up in order, each at most once, stopping as soon as every
-/// family in `ipFamilies` has an address. Each family's address comes from
-/// the first name that has one of that family: the lowest of that name's
-/// addresses of the family, so a shuffled answer gives the same choice.
-/// `resolve` answers with the addresses the host found or why it found
-/// none.
+/// Looks the names up in order, each at most once, until one answers with
+/// an address of a wanted family. That name gives every family: the lowest
+/// address of each in its answer, so a shuffled answer gives the same
+/// choice; a family its answer lacks is left out. Families never come from
+/// different names: each name is one platform's view of the host, and two
+/// would pair one platform's IPv4 with another's IPv6. `resolve` answers
+/// with the addresses the host found or why it found none.
 pub fn choose_addresses<R>(settings: &Settings, mut resolve: R) -> Choice<'_>
 where
     R: FnMut(&str) -> Result<Vec<IpAddr>, LookupError>,
 {
     let families = &settings.ip_families;
-    let mut chosen: Vec<Option<Found>> = vec![None; families.len()];
     let mut misses = Vec::new();
-    let mut not_granted = false;
-
     for hostname in &settings.hostnames {
-        if chosen.iter().all(Option::is_some) {
-            break;
-        }
         match resolve(hostname) {
             Ok(ips) => {
-                if !take_answer(&mut chosen, families, &ips, hostname) {
-                    misses.push(Miss::NoMatchingAddress {
-                        name: hostname.clone(),
-                    });
+                let found = take_answer(families, &ips, hostname);
+                if !found.is_empty() {
+                    return Choice::Found(found);
                 }
+                misses.push(Miss::NoMatchingAddress {
+                    name: hostname.clone(),
+                });
             }
-            Err(LookupError::NotGranted) => {
-                // Every further lookup would be refused alike.
-                not_granted = true;
-                break;
-            }
+            // Every further lookup would be refused alike.
+            Err(LookupError::NotGranted) => return without_dns(settings, Shortfall::NotGranted),
             Err(LookupError::Failed(reason)) => misses.push(Miss::LookupFailed {
                 name: hostname.clone(),
                 reason,
             }),
         }
     }
-
-    let found: Vec<Found> = chosen.into_iter().flatten().collect();
-    if !found.is_empty() {
-        return Choice::Found(found);
-    }
-    let shortfall = if not_granted {
-        Shortfall::NotGranted
-    } else {
-        Shortfall::NoAddress {
-            families: families.clone(),
-            misses,
-        }
+    let shortfall = Shortfall::NoAddress {
+        families: families.clone(),
+        misses,
     };
     without_dns(settings, shortfall)
 }
 
-/// Fills each family of `chosen` still empty with the lowest address of
-/// that family in `hostname`'s answer. Whether the answer held any address
-/// of a wanted family.
-fn take_answer<'s>(
-    chosen: &mut [Option<Found<'s>>],
-    families: &[IpFamily],
-    ips: &[IpAddr],
-    hostname: &'s str,
-) -> bool {
-    let mut matched = false;
-    let already: Vec<bool> = chosen.iter().map(Option::is_some).collect();
-    for ip in ips.iter().map(IpAddr::to_canonical) {
-        let Some(slot) = families.iter().position(|f| *f == IpFamily::of(&ip)) else {
-            continue;
-        };
-        matched = true;
-        if already[slot] {
-            continue;
-        }
-        match &chosen[slot] {
-            Some(found) if found.ip <= ip => {}
-            _ => chosen[slot] = Some(Found { ip, hostname }),
+/// The lowest address of each of `families` in `hostname`'s answer `ips`,
+/// in `families` order; none of a family the answer lacks.
+fn take_answer<'s>(families: &[IpFamily], ips: &[IpAddr], hostname: &'s str) -> Vec<Found<'s>> {
+    let mut found = Vec::new();
+    for family in families {
+        let lowest = ips
+            .iter()
+            .map(IpAddr::to_canonical)
+            .filter(|ip| IpFamily::of(ip) == *family)
+            .min();
+        if let Some(ip) = lowest {
+            found.push(Found { ip, hostname });
         }
     }
-    matched
+    found
 }
 
 /// The choice when DNS gave no address: the fallback addresses, if any.
@@ -262,9 +237,9 @@ mod tests {
         &["172.18.0.1"], &[DOCKER]
     )]
     #[case::first_name_wins_even_with_a_lower_address_later(
-        &[DOCKER, K3D], &[IPv4, IPv6],
-        &[(DOCKER, Ok(&["192.168.65.254"][..])), (K3D, Ok(&["10.0.0.1", "fd00::1"][..]))],
-        &["192.168.65.254", "fd00::1"], &[DOCKER, K3D]
+        &[DOCKER, K3D], &[IPv4],
+        &[(DOCKER, Ok(&["192.168.65.254"][..])), (K3D, Ok(&["10.0.0.1"][..]))],
+        &["192.168.65.254"], &[DOCKER]
     )]
     #[case::families_in_settings_order(
         &[DOCKER], &[IPv6, IPv4],
@@ -286,10 +261,15 @@ mod tests {
         &[(DOCKER, Ok(&["192.168.65.254"][..])), (K3D, Ok(&["172.19.0.1"][..]))],
         &["192.168.65.254"], &[DOCKER]
     )]
-    #[case::second_name_completes_the_families(
+    #[case::a_family_the_first_answer_lacks_is_not_taken_from_the_next(
         &[DOCKER, K3D], &[IPv4, IPv6],
         &[(DOCKER, Ok(&["192.168.65.254"][..])), (K3D, Ok(&["172.19.0.1", "fd00::1"][..]))],
-        &["192.168.65.254", "fd00::1"], &[DOCKER, K3D]
+        &["192.168.65.254"], &[DOCKER]
+    )]
+    #[case::an_answer_of_no_wanted_family_moves_on(
+        &[DOCKER, K3D], &[IPv4],
+        &[(DOCKER, Ok(&["fdc4::254"][..])), (K3D, Ok(&["172.19.0.1", "fd00::1"][..]))],
+        &["172.19.0.1"], &[DOCKER, K3D]
     )]
     fn finds_addresses(
         #[case] hostnames: &[&str],
@@ -310,15 +290,15 @@ mod tests {
     fn found_addresses_name_their_source() {
         let settings = settings(&[DOCKER, K3D], &[IPv4, IPv6], &[]);
         let mut table = dns_of(&[
-            (DOCKER, Ok(&["192.168.65.254"][..])),
-            (K3D, Ok(&["fd00::1"][..])),
+            (DOCKER, Err("Name does not resolve")),
+            (K3D, Ok(&["fd00::1", "172.19.0.1"][..])),
         ]);
         let choice = choose_addresses(&settings, |name| table.resolve(name));
         let Choice::Found(found) = choice else {
             panic!("expected addresses, got {choice:?}");
         };
         let sources: Vec<&str> = found.iter().map(|f| f.hostname).collect();
-        assert_eq!(sources, [DOCKER, K3D]);
+        assert_eq!(sources, [K3D, K3D]);
     }
 
     #[test]

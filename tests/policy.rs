@@ -306,21 +306,34 @@ fn summary_names_the_object_and_the_source(#[case] fixture: &str, #[case] expect
     assert_eq!(mutation.summary, expected);
 }
 
+/// Both families come from the first name that answers, named once; a
+/// family its answer lacks is not taken from a later name.
 #[test]
-fn summary_of_two_families_names_both_sources() {
-    let mut dns = ScriptedDns::default()
-        .with(DOCKER, &[DOCKER_V4])
-        .with(K3D, &["fd00::1"]);
+fn both_families_come_from_one_name() {
     let settings = json!({"hostnames": [DOCKER, K3D], "ipFamilies": ["IPv4", "IPv6"]});
     let mut request = read_fixture("pod_host_gateway.json");
     request["namespace"] = json!("");
+    let mut dns = ScriptedDns::default()
+        .with(DOCKER, &[DOCKER_V4, "fdc4::254"])
+        .with(K3D, &["fd00::1"]);
     let Verdict::Mutate(mutation) = dns.evaluate(&request, &settings) else {
         panic!("expected a mutation");
     };
     assert_eq!(
         mutation.summary,
-        "Pod/web: host-gateway -> 192.168.65.254 (host.docker.internal), fd00::1 (host.k3d.internal)"
+        "Pod/web: host-gateway -> 192.168.65.254, fdc4::254 (host.docker.internal)"
     );
+    let mut dns = ScriptedDns::default()
+        .with(DOCKER, &[DOCKER_V4])
+        .with(K3D, &["fd00::1"]);
+    let Verdict::Mutate(mutation) = dns.evaluate(&request, &settings) else {
+        panic!("expected a mutation");
+    };
+    assert_eq!(
+        mutation.summary,
+        "Pod/web: host-gateway -> 192.168.65.254 (host.docker.internal)"
+    );
+    assert_eq!(dns.asked, [DOCKER]);
 }
 
 #[test]

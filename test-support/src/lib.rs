@@ -336,32 +336,27 @@ pub fn reference_choice(settings: &Settings, dns: &ScriptedDns) -> (Vec<IpAddr>,
                 .collect()
         })
         .collect();
-    let firsts: Vec<Option<(usize, IpAddr)>> = settings
-        .ip_families
-        .iter()
-        .map(|family| {
-            answers.iter().enumerate().find_map(|(i, ips)| {
+    // The first name whose answer holds a wanted family gives every
+    // family; a family it lacks is left out, never taken from a later name.
+    let lowest = |ips: &[IpAddr]| -> Vec<IpAddr> {
+        settings
+            .ip_families
+            .iter()
+            .filter_map(|family| {
                 ips.iter()
                     .filter(|ip| IpFamily::of(ip) == *family)
                     .min()
-                    .map(|ip| (i, *ip))
+                    .copied()
             })
-        })
-        .collect();
-    let asked = if firsts.iter().all(Option::is_some) {
-        firsts
-            .iter()
-            .flatten()
-            .map(|(i, _)| i + 1)
-            .max()
-            .unwrap_or(0)
-    } else {
-        refused.map_or(settings.hostnames.len(), |i| i + 1)
+            .collect()
     };
-    (
-        firsts.into_iter().flatten().map(|(_, ip)| ip).collect(),
-        asked,
-    )
+    match answers.iter().position(|ips| !lowest(ips).is_empty()) {
+        Some(i) => (lowest(&answers[i]), i + 1),
+        None => (
+            Vec::new(),
+            refused.map_or(settings.hostnames.len(), |i| i + 1),
+        ),
+    }
 }
 
 /// Runs the policy on `payload` and checks it against the specification:
