@@ -197,6 +197,12 @@ live() {
   [[ "$output" == *'`fallbackAddresses` entry "127.0.0.1" is a loopback address, which cannot reach the host from a pod'* ]]
 }
 
+@test "an address where a host name belongs is refused, naming the setting" {
+  run kwctl run --request-path test_data/pod_host_gateway.json --settings-json '{"hostnames":["127.0.0.1"]}' annotated-policy.wasm
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'`hostnames` item "127.0.0.1" is an address, where a host name belongs; put addresses in `fallbackAddresses`'* ]]
+}
+
 @test "settings the API server would make fail are refused when they load, naming the item" {
   run kwctl run --request-path test_data/pod_host_gateway.json --settings-json '{"injectHostnames":["Host.Docker.Internal"]}' annotated-policy.wasm
   [ "$status" -ne 0 ]
@@ -230,8 +236,9 @@ live() {
   done
 }
 
-@test "kind on Linux, kind on Podman, microk8s: no name answers, fallbackAddresses does" {
-  for address in 172.18.0.1 10.89.0.1 10.0.1.1; do
+# 169.254.1.2: Podman 5.3 and later with pasta; 0.250.250.254: OrbStack.
+@test "kind on Linux, kind on Podman, microk8s, pasta, OrbStack: no name answers, fallbackAddresses does" {
+  for address in 172.18.0.1 10.89.0.1 10.0.1.1 169.254.1.2 0.250.250.254; do
     run query '(.patch | @base64d | fromjson | .[0].value), .warnings[0]' nothing_resolves.yml pod_host_gateway.json "{\"fallbackAddresses\":[\"$address\"]}"
     [ "$status" -eq 0 ]
     [ "${lines[0]}" = "$address" ]

@@ -21,6 +21,7 @@ mod names;
 mod pod_spec;
 mod policy;
 mod prefilter;
+mod reach;
 mod refresh;
 mod request;
 mod response;

@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 use crate::ip_family::IpFamily;
 use crate::json;
 use crate::names::{comparable_name, is_dns_name, is_dns1123_subdomain};
+use crate::reach::unreachable_kind;
 use crate::text::excerpt;
 
 /// The names local platforms answer inside a cluster for the container
@@ -94,6 +95,17 @@ pub enum SettingsError {
     /// An `ipFamilies` entry given twice.
     #[error("`ipFamilies` lists {0} twice")]
     RepeatedIpFamily(IpFamily),
+    /// An address where a host name belongs.
+    #[error(
+        "`{field}` item \"{address}\" is an address, where a host name belongs; \
+         put addresses in `fallbackAddresses`"
+    )]
+    AddressForHostname {
+        /// `hostnames` or `injectHostnames`.
+        field: &'static str,
+        /// The address as written.
+        address: String,
+    },
     /// A `fallbackAddresses` entry that is no IP address.
     #[error("`fallbackAddresses` entry \"{0}\" is not a valid IP address")]
     InvalidFallbackAddress(String),
@@ -254,6 +266,12 @@ fn parse_hostnames(value: &str, field: &'static str) -> Result<Vec<String>, Sett
         check_count(field, names.len(), MAX_HOSTNAMES)?;
     }
     for (i, name) in names.iter().enumerate() {
+        if name.parse::<IpAddr>().is_ok() {
+            return Err(SettingsError::AddressForHostname {
+                field,
+                address: excerpt(name),
+            });
+        }
         if !is_dns_name(name) {
             return Err(SettingsError::InvalidHostname {
                 field,
@@ -310,7 +328,7 @@ fn parse_fallback_addresses(value: &str) -> Result<Vec<IpAddr>, SettingsError> {
             .parse::<IpAddr>()
             .map_err(|_| SettingsError::InvalidFallbackAddress(excerpt(text)))?
             .to_canonical();
-        if let Some(kind) = unusable_kind(&address) {
+        if let Some(kind) = unreachable_kind(&address) {
             return Err(SettingsError::UnusableFallbackAddress {
                 address: excerpt(text),
                 kind,
@@ -322,26 +340,6 @@ fn parse_fallback_addresses(value: &str) -> Result<Vec<IpAddr>, SettingsError> {
         addresses.push(address);
     }
     Ok(addresses)
-}
-
-/// What makes `address` useless as the host's address in a pod's
-/// /etc/hosts: it names the pod itself, nobody, a group, or one link.
-fn unusable_kind(address: &IpAddr) -> Option<&'static str> {
-    let link_local = match address {
-        IpAddr::V4(v4) => v4.is_link_local(),
-        IpAddr::V6(v6) => v6.is_unicast_link_local(),
-    };
-    if address.is_loopback() {
-        Some("a loopback")
-    } else if address.is_unspecified() {
-        Some("an unspecified")
-    } else if address.is_multicast() || *address == IpAddr::from([255, 255, 255, 255]) {
-        Some("a multicast or broadcast")
-    } else if link_local {
-        Some("a link-local")
-    } else {
-        None
-    }
 }
 
 fn check_count(field: &'static str, count: usize, max: usize) -> Result<(), SettingsError> {
@@ -393,6 +391,13 @@ mod tests {
         }
     )]
     #[case::inject_nothing(r#"{"injectHostnames": []}"#, Settings::default())]
+    #[case::podman_pasta_and_orbstack_fallbacks(
+        r#"{"fallbackAddresses": ["169.254.1.2", "0.250.250.254"]}"#,
+        Settings {
+            fallback_addresses: vec![ip("169.254.1.2"), ip("0.250.250.254")],
+            ..Settings::default()
+        }
+    )]
     #[case::single_label(
         r#"{"hostnames": ["gateway"]}"#,
         Settings { hostnames: vec!["gateway".into()], ..Settings::default() }
@@ -469,13 +474,9 @@ mod tests {
         r#"{"fallbackAddresses": ["255.255.255.255"]}"#,
         "`fallbackAddresses` entry \"255.255.255.255\" is a multicast or broadcast address, which cannot reach the host from a pod"
     )]
-    #[case::fallback_link_local(
-        r#"{"fallbackAddresses": ["169.254.1.1"]}"#,
-        "`fallbackAddresses` entry \"169.254.1.1\" is a link-local address, which cannot reach the host from a pod"
-    )]
     #[case::fallback_link_local_v6(
         r#"{"fallbackAddresses": ["fe80::1"]}"#,
-        "`fallbackAddresses` entry \"fe80::1\" is a link-local address, which cannot reach the host from a pod"
+        "`fallbackAddresses` entry \"fe80::1\" is an IPv6 link-local address, which cannot reach the host from a pod"
     )]
     #[case::fallback_repeated(
         r#"{"fallbackAddresses": ["172.18.0.1", "::ffff:172.18.0.1"]}"#,
@@ -524,6 +525,14 @@ mod tests {
     #[case::families_too_many(
         r#"{"ipFamilies": ["IPv4", "IPv6", "IPv4"]}"#,
         "`ipFamilies` has 3 entries; at most 2 are allowed"
+    )]
+    #[case::hostnames_an_address(
+        r#"{"hostnames": ["host.docker.internal", "127.0.0.1"]}"#,
+        "`hostnames` item \"127.0.0.1\" is an address, where a host name belongs; put addresses in `fallbackAddresses`"
+    )]
+    #[case::inject_an_address(
+        r#"{"injectHostnames": ["192.168.65.254"]}"#,
+        "`injectHostnames` item \"192.168.65.254\" is an address, where a host name belongs; put addresses in `fallbackAddresses`"
     )]
     #[case::fallback_not_a_list(
         r#"{"fallbackAddresses": "1.2.3.4"}"#,

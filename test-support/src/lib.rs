@@ -1231,8 +1231,11 @@ pub fn reference_settings(value: &Value) -> Result<Settings, Vec<String>> {
                 let least = usize::from(key == "hostnames");
                 // Injected names go into hostAliases: DNS-1123 subdomains.
                 let written = key == "hostnames" || strings.iter().all(|s| reference_dns1123(s));
+                // An address is no host name.
                 (least..=16).contains(&strings.len())
-                    && strings.iter().all(|s| reference_dns_name(s))
+                    && strings
+                        .iter()
+                        .all(|s| reference_dns_name(s) && s.parse::<IpAddr>().is_err())
                     && written
                     && !repeats(&folded)
             }
@@ -1320,14 +1323,15 @@ fn reference_dns_name(name: &str) -> bool {
 }
 
 /// Whether a pod could reach the host at `ip`: not itself, nobody, a
-/// group or one link.
+/// group, nor an IPv6 link-local address (an /etc/hosts line has no zone).
+/// IPv4 link-local (Podman's pasta) and the rest of 0.0.0.0/8 (OrbStack)
+/// can.
 fn reaches_the_host(ip: &IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, ..] = v4.octets();
             a != 127
                 && !(224..=239).contains(&a)
-                && !(a == 169 && b == 254)
                 && *v4 != std::net::Ipv4Addr::BROADCAST
                 && !v4.is_unspecified()
         }
