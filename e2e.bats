@@ -337,6 +337,13 @@ hostaliases() {
   [ "$output" = '{"hostAliases":[{"ip":"10.0.0.7","hostnames":["static.internal"]},{"ip":"192.168.65.254","hostnames":["db.local","cache.local"],"zzFutureAliasField":7}],"annotation":"db.local,cache.local","allowed":true,"warnings":["host-gateway: db.local, cache.local left at the address they had: no IPv4 address for host.docker.internal, host.lima.internal, host.containers.internal, host.k3d.internal, host.minikube.internal (Name does not resolve)"]}' ]
 }
 
+@test "intent: a Pod with the annotation and no entry, DNS failing: its names were not added" {
+  run query '.allowed, .warnings[0]' nothing_resolves.yml pod_annotation_only.json
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = true ]
+  [ "${lines[1]}" = "host-gateway: db.local, cache.local not added: no IPv4 address for host.docker.internal, host.lima.internal, host.containers.internal, host.k3d.internal, host.minikube.internal (Name does not resolve)" ]
+}
+
 @test "intent: a template with only the annotation is unchanged, with no lookup; its Pod gets the entry" {
   run hostaliases no_lookups.yml deployment_annotation_only.json
   [ "$status" -eq 0 ]

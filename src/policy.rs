@@ -21,8 +21,8 @@ use crate::prefilter::may_contain_any;
 use crate::refresh::{Intent, Subject, read_intent};
 use crate::request::{Request, read_payload};
 use crate::rewrite::{
-    HOST_GATEWAY, HostAliases, host_aliases_list, stored_addresses, with_host_gateway_entry,
-    without_stale_names,
+    HOST_GATEWAY, HostAliases, host_aliases_list, names_any_of, stored_addresses,
+    with_host_gateway_entry, without_stale_names,
 };
 use crate::settings::Settings;
 use crate::verdict::{Mutation, Rejection, Verdict, Warning};
@@ -382,10 +382,16 @@ fn no_address(target: &Target, plan: &mut Plan, shortfall: Shortfall) -> Verdict
             shortfall,
         });
     } else if !refresh.is_empty() {
-        warnings.push(Warning::NotRefreshed {
-            names: union(refresh, &plan.inject),
-            shortfall,
-        });
+        let names = union(refresh, &plan.inject);
+        let refreshed: HashSet<Cow<str>> =
+            refresh.iter().map(|n| Cow::Borrowed(n.as_str())).collect();
+        warnings.push(
+            match names_any_of(target.object, target.pod_spec_path, &refreshed) {
+                true => Warning::NotRefreshed { names, shortfall },
+                // An object that held none of them had no address to keep.
+                false => Warning::NotInjected { names, shortfall },
+            },
+        );
     }
     without_lookup(target, warnings)
 }

@@ -534,6 +534,21 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
                 "the warning names {}: {last}",
                 intent.refresh[0]
             );
+            // "left at the address they had" only where an entry held one.
+            let held = at(object, path)
+                .and_then(|spec| spec.get("hostAliases"))
+                .and_then(Value::as_array)
+                .is_some_and(|entries| {
+                    entries
+                        .iter()
+                        .flat_map(reference_hostnames)
+                        .any(|name| intent.refresh.contains(&name))
+                });
+            let outcome = match held {
+                true => "left at the address they had",
+                false => "not added",
+            };
+            assert!(last.contains(outcome), "expected {outcome:?}: {last}");
         }
         return;
     }
