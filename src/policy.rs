@@ -421,7 +421,13 @@ fn apply(target: &Target, plan: &Plan, addresses: &[IpAddr]) -> String {
             text = Cow::Owned(fresh);
         }
     }
-    let extra = union(refresh, &plan.inject);
+    // Names a host-gateway entry already holds get the current addresses
+    // with it: the extra entry would only repeat them.
+    let mut extra = union(refresh, &plan.inject);
+    if let Some(aliases) = &plan.host_gateway {
+        let asked: HashSet<Cow<str>> = aliases.host_gateway_names().collect();
+        extra.retain(|name| !asked.contains(name.as_str()));
+    }
     if !extra.is_empty()
         && let Some(with_entry) = with_host_gateway_entry(&text, path, &extra)
     {
