@@ -108,8 +108,12 @@ pub fn has_controller(object: &str) -> bool {
 
 /// The object with `names` taken out of the annotation in the Pod
 /// metadata at `metadata_path`; the annotation goes when no name is left.
-/// `None` when it holds none of them (or is absent or malformed).
+/// `None` when it holds none of them (or is absent or malformed), read
+/// only when there are names to take out.
 pub fn without_names(object: &str, metadata_path: &[&str], names: &[String]) -> Option<String> {
+    if names.is_empty() {
+        return None;
+    }
     let raw = annotation(object, metadata_path)?;
     let listed = parse_raw(raw).ok()?;
     let mut left = Vec::new();

@@ -198,7 +198,8 @@ fn quiet_update(target: &Target) -> ControlFlow<Verdict> {
                 (object, sources)
             }
         };
-    let object = without_edited(target, &object, &[]).unwrap_or(object);
+    let edited = user_edits(target, &[]);
+    let object = intent::without_names(&object, &target.metadata_path, &edited).unwrap_or(object);
     if object == target.object {
         return Break(Verdict::Accept);
     }
@@ -227,19 +228,10 @@ fn user_edits(target: &Target, current: &[IpAddr]) -> Vec<String> {
     }
 }
 
-/// `object` with the names the user edited taken out of its intent
-/// annotation; `None` where there are none.
-fn without_edited(target: &Target, object: &str, current: &[IpAddr]) -> Option<String> {
-    let edited = user_edits(target, current);
-    (!edited.is_empty())
-        .then(|| intent::without_names(object, &target.metadata_path, &edited))
-        .flatten()
-}
-
 /// The answer to a request that asks for no address: admitted as it is,
-/// or with the names the user edited taken out of the intent annotation.
-fn without_lookup(target: &Target, warnings: Vec<Warning>) -> Verdict {
-    match without_edited(target, target.object, &[]) {
+/// or with the names the user `edited` taken out of the intent annotation.
+fn without_lookup(target: &Target, edited: &[String], warnings: Vec<Warning>) -> Verdict {
+    match intent::without_names(target.object, &target.metadata_path, edited) {
         Some(object) => Verdict::Mutate(Mutation {
             summary: summary(target, &[]),
             object,
@@ -308,14 +300,22 @@ fn plan<'a>(
         edited: Vec::new(),
     };
     if plan.is_empty() && !target.is_pod_create {
-        return Break(without_lookup(target, plan.warnings));
+        return Break(without_lookup(
+            target,
+            &user_edits(target, &[]),
+            plan.warnings,
+        ));
     }
     let settings = match settings.map(|raw| Settings::from_json(raw.as_bytes())) {
         None => Settings::default(),
         Some(Ok(settings)) => settings,
         // An object that holds no host-gateway is never refused.
         Some(Err(_)) if plan.host_gateway.is_none() => {
-            return Break(without_lookup(target, plan.warnings));
+            return Break(without_lookup(
+                target,
+                &user_edits(target, &[]),
+                plan.warnings,
+            ));
         }
         Some(Err(e)) => return Break(Verdict::Reject(Rejection::InvalidSettings(e))),
     };
@@ -327,7 +327,11 @@ fn plan<'a>(
         );
     }
     if plan.is_empty() {
-        return Break(without_lookup(target, plan.warnings));
+        return Break(without_lookup(
+            target,
+            &user_edits(target, &[]),
+            plan.warnings,
+        ));
     }
     Continue((settings, plan))
 }
@@ -393,7 +397,8 @@ fn no_address(target: &Target, plan: &mut Plan, shortfall: Shortfall) -> Verdict
             },
         );
     }
-    without_lookup(target, warnings)
+    // No address was found: the edits are those of no current address.
+    without_lookup(target, &plan.edited, warnings)
 }
 
 /// The object with the plan applied for `addresses`: the annotation first,
@@ -410,9 +415,7 @@ fn apply(target: &Target, plan: &Plan, addresses: &[IpAddr]) -> String {
     {
         text = Cow::Owned(annotated);
     }
-    if !plan.edited.is_empty()
-        && let Some(followed) = intent::without_names(&text, &target.metadata_path, &plan.edited)
-    {
+    if let Some(followed) = intent::without_names(&text, &target.metadata_path, &plan.edited) {
         text = Cow::Owned(followed);
     }
     if !refresh.is_empty() {
