@@ -63,6 +63,13 @@ query() {
   [ "$output" = "172.19.0.1" ]
 }
 
+@test "an answer that cannot reach the host is skipped, with a warning, and the chain goes on" {
+  run query '(.patch | @base64d | fromjson | .[0].value), .warnings[0]' sinkhole_first.yml pod_host_gateway.json '{"hostnames":["host.docker.internal","host.k3d.internal"]}'
+  [ "$status" -eq 0 ] || fail "$output"
+  [ "${lines[0]}" = "172.19.0.1" ]
+  [ "${lines[1]}" = "host-gateway: host.docker.internal (skipped 0.0.0.0, an unspecified address); used 172.19.0.1 from host.k3d.internal" ]
+}
+
 @test "fallbackAddresses are used, with a warning, when no name resolves" {
   run query '(.patch | @base64d | fromjson | .[0].value), .warnings[0]' nothing_resolves.yml pod_host_gateway.json '{"fallbackAddresses":["172.18.0.1"]}'
   [ "$status" -eq 0 ]
@@ -167,17 +174,18 @@ unchanged_whatever_dns() {
 }
 
 # live SETTINGS_JSON: the AdmissionResponse of the sample Pod with real DNS,
-# through this machine's resolver (localhost is in every /etc/hosts;
-# .invalid never resolves, RFC 6761).
+# through this machine's resolver: localhost, in every /etc/hosts, answers a
+# loopback address; .invalid never resolves (RFC 6761).
 live() {
   kwctl run --request-path test_data/pod_host_gateway.json --settings-json "$1" \
     annotated-policy.wasm 2>/dev/null
 }
 
-@test "real DNS: localhost resolves" {
-  run bash -c "$(declare -f live); live '{\"hostnames\":[\"no-such-host.invalid\",\"localhost\"]}' | jq -er '.patch | @base64d'"
-  [ "$status" -eq 0 ]
-  [ "$output" = '[{"op":"replace","path":"/spec/hostAliases/1/ip","value":"127.0.0.1"}]' ]
+@test "real DNS: localhost's loopback answer is skipped, saying why" {
+  run bash -c "$(declare -f live); live '{\"hostnames\":[\"no-such-host.invalid\",\"localhost\"],\"fallbackAddresses\":[\"10.0.2.2\"]}' | jq -er '(.patch | @base64d), .warnings[0]'"
+  [ "$status" -eq 0 ] || fail "$output"
+  [ "${lines[0]}" = '[{"op":"replace","path":"/spec/hostAliases/1/ip","value":"10.0.2.2"}]' ]
+  [[ "${lines[1]}" =~ ^"host-gateway: no IPv4 address for no-such-host.invalid ("(Name or service not known|Name does not resolve)"), localhost (skipped 127.0.0.1, a loopback address); used fallback 10.0.2.2"$ ]]
 }
 
 @test "real DNS: a name that never resolves is rejected in the resolver's words" {

@@ -33,7 +33,7 @@ mod verdict;
 pub use inject::INJECT_ANNOTATION;
 pub use intent::{AnnotationError, HOSTNAMES_ANNOTATION, parse as parse_hostnames_annotation};
 pub use ip_family::IpFamily;
-pub use lookup::{LookupError, Miss, Shortfall};
+pub use lookup::{LookupError, Miss, Shortfall, Skipped};
 pub use messages::{MAX_REJECTION_BYTES, MAX_WARNING_BYTES};
 pub use pod_spec::{HANDLED_KINDS, HandledKind};
 pub use policy::evaluate;

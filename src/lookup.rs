@@ -6,6 +6,7 @@
 use std::net::IpAddr;
 
 use crate::ip_family::IpFamily;
+use crate::reach::unreachable_kind;
 use crate::settings::Settings;
 use crate::text::fit;
 
@@ -49,6 +50,22 @@ pub enum Miss {
         /// The name looked up.
         name: String,
     },
+    /// The answer held addresses of a wanted family that cannot reach the
+    /// host from a pod: skipped. A miss of its own when they were all the
+    /// answer had.
+    Skipped(Skipped),
+}
+
+/// The lowest address of a wanted family in a name's answer that cannot
+/// reach the host from a pod ([`unreachable_kind`]), standing for all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The name looked up.
+    pub name: String,
+    /// The lowest address skipped.
+    pub ip: IpAddr,
+    /// Why it cannot reach the host, e.g. `a loopback`.
+    pub kind: &'static str,
 }
 
 /// Why DNS gave no address.
@@ -77,8 +94,14 @@ pub struct Found<'s> {
 /// The outcome of [`choose_addresses`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Choice<'s> {
-    /// At least one family has an address; in `ipFamilies` order.
-    Found(Vec<Found<'s>>),
+    /// At least one family has an address.
+    Found {
+        /// The addresses, in `ipFamilies` order, all from one name.
+        found: Vec<Found<'s>>,
+        /// What was passed over on the way, for a warning: the answers
+        /// skipped, this name's included.
+        passed: Vec<Miss>,
+    },
     /// No name gave an address; the fallback addresses apply.
     Fallback {
         /// The `fallbackAddresses` setting.
@@ -94,7 +117,7 @@ impl Choice<'_> {
     /// The addresses to write, in order.
     pub fn addresses(&self) -> Vec<IpAddr> {
         match self {
-            Choice::Found(found) => found.iter().map(|f| f.ip).collect(),
+            Choice::Found { found, .. } => found.iter().map(|f| f.ip).collect(),
             Choice::Fallback { addresses, .. } => addresses.to_vec(),
             Choice::NoAddress(_) => Vec::new(),
         }
@@ -102,12 +125,15 @@ impl Choice<'_> {
 }
 
 /// Looks the names up in order, each at most once, until one answers with
-/// an address of a wanted family. That name gives every family: the lowest
-/// address of each in its answer, so a shuffled answer gives the same
-/// choice; a family its answer lacks is left out. Families never come from
-/// different names: each name is one platform's view of the host, and two
-/// would pair one platform's IPv4 with another's IPv6. `resolve` answers
-/// with the addresses the host found or why it found none.
+/// an address of a wanted family that can reach the host from a pod. That
+/// name gives every family: the lowest such address of each in its answer,
+/// so a shuffled answer gives the same choice; a family its answer lacks is
+/// left out. Families never come from different names: each name is one
+/// platform's view of the host, and two would pair one platform's IPv4
+/// with another's IPv6. An address that cannot reach the host (a
+/// sinkhole's `0.0.0.0`) is skipped, and a name left with none is passed
+/// over as one that does not resolve. `resolve` answers with the addresses
+/// the host found or why it found none.
 pub fn choose_addresses<R>(settings: &Settings, mut resolve: R) -> Choice<'_>
 where
     R: FnMut(&str) -> Result<Vec<IpAddr>, LookupError>,
@@ -117,12 +143,18 @@ where
     for hostname in &settings.hostnames {
         match resolve(hostname) {
             Ok(ips) => {
-                let found = take_answer(families, &ips, hostname);
+                let (found, skipped) = take_answer(families, &ips, hostname);
                 if !found.is_empty() {
-                    return Choice::Found(found);
+                    let mut passed = misses;
+                    passed.retain(Miss::is_told);
+                    passed.extend(skipped.map(Miss::Skipped));
+                    return Choice::Found { found, passed };
                 }
-                misses.push(Miss::NoMatchingAddress {
-                    name: hostname.clone(),
+                misses.push(match skipped {
+                    Some(skipped) => Miss::Skipped(skipped),
+                    None => Miss::NoMatchingAddress {
+                        name: hostname.clone(),
+                    },
                 });
             }
             // Every further lookup would be refused alike.
@@ -140,21 +172,47 @@ where
     without_dns(settings, shortfall)
 }
 
-/// The lowest address of each of `families` in `hostname`'s answer `ips`,
-/// in `families` order; none of a family the answer lacks.
-fn take_answer<'s>(families: &[IpFamily], ips: &[IpAddr], hostname: &'s str) -> Vec<Found<'s>> {
+impl Miss {
+    /// Whether a warning tells of this miss when a later name answers:
+    /// passing over a name that does not resolve is what a chain is for.
+    fn is_told(&self) -> bool {
+        matches!(self, Miss::Skipped(_))
+    }
+}
+
+/// The lowest address that can reach the host of each of `families` in
+/// `hostname`'s answer `ips`, in `families` order (none of a family the
+/// answer lacks); and the addresses of those families skipped.
+fn take_answer<'s>(
+    families: &[IpFamily],
+    ips: &[IpAddr],
+    hostname: &'s str,
+) -> (Vec<Found<'s>>, Option<Skipped>) {
     let mut found = Vec::new();
+    let mut skipped: Option<Skipped> = None;
     for family in families {
-        let lowest = ips
-            .iter()
-            .map(IpAddr::to_canonical)
-            .filter(|ip| IpFamily::of(ip) == *family)
-            .min();
+        let mut lowest: Option<IpAddr> = None;
+        for ip in ips.iter().map(IpAddr::to_canonical) {
+            if IpFamily::of(&ip) != *family {
+                continue;
+            }
+            match unreachable_kind(&ip) {
+                None => lowest = Some(lowest.map_or(ip, |l| l.min(ip))),
+                Some(kind) if skipped.as_ref().is_none_or(|s| ip < s.ip) => {
+                    skipped = Some(Skipped {
+                        name: hostname.to_string(),
+                        ip,
+                        kind,
+                    })
+                }
+                Some(_) => {}
+            }
+        }
         if let Some(ip) = lowest {
             found.push(Found { ip, hostname });
         }
     }
-    found
+    (found, skipped)
 }
 
 /// The choice when DNS gave no address: the fallback addresses, if any.
@@ -281,9 +339,97 @@ mod tests {
         let settings = settings(hostnames, families, &[]);
         let mut table = dns_of(table);
         let choice = choose_addresses(&settings, |name| table.resolve(name));
-        assert!(matches!(choice, Choice::Found(_)), "{choice:?}");
+        assert!(matches!(choice, Choice::Found { .. }), "{choice:?}");
         assert_eq!(choice.addresses(), ips(expected));
         assert_eq!(table.asked, expected_asked);
+    }
+
+    #[rstest]
+    #[case::podman_pasta_link_local_is_the_host(
+        &[DOCKER], &[IPv4],
+        &[(DOCKER, Ok(&["169.254.1.2"][..]))],
+        &["169.254.1.2"], &[DOCKER]
+    )]
+    #[case::orbstack_zero_network_is_the_host(
+        &[DOCKER], &[IPv4],
+        &[(DOCKER, Ok(&["0.250.250.254"][..]))],
+        &["0.250.250.254"], &[DOCKER]
+    )]
+    #[case::a_sinkhole_answer_moves_on(
+        &[DOCKER, K3D], &[IPv4, IPv6],
+        &[(DOCKER, Ok(&["0.0.0.0", "::"][..])), (K3D, Ok(&["172.19.0.1"][..]))],
+        &["172.19.0.1"], &[DOCKER, K3D]
+    )]
+    #[case::loopback_beside_the_host_is_skipped(
+        &[DOCKER], &[IPv4],
+        &[(DOCKER, Ok(&["127.0.0.1", "192.168.65.254"][..]))],
+        &["192.168.65.254"], &[DOCKER]
+    )]
+    #[case::ipv6_link_local_leaves_the_family_out(
+        &[DOCKER], &[IPv4, IPv6],
+        &[(DOCKER, Ok(&["fe80::1", "192.168.65.254"][..]))],
+        &["192.168.65.254"], &[DOCKER]
+    )]
+    fn finds_addresses_that_reach_the_host(
+        #[case] hostnames: &[&str],
+        #[case] families: &[IpFamily],
+        #[case] table: &[(&'static str, Result<&[&str], &str>)],
+        #[case] expected: &[&str],
+        #[case] expected_asked: &[&str],
+    ) {
+        finds_addresses(hostnames, families, table, expected, expected_asked);
+    }
+
+    fn skipped(name: &str, ip: &str, kind: &'static str) -> Miss {
+        Miss::Skipped(Skipped {
+            name: name.into(),
+            ip: ip.parse().unwrap(),
+            kind,
+        })
+    }
+
+    #[rstest]
+    #[case::none_when_nothing_was_skipped(
+        &[(DOCKER, Err("Name does not resolve")), (K3D, Ok(&["172.19.0.1"][..]))],
+        vec![]
+    )]
+    #[case::a_name_passed_over(
+        &[(DOCKER, Ok(&["0.0.0.0"][..])), (K3D, Ok(&["172.19.0.1"][..]))],
+        vec![skipped(DOCKER, "0.0.0.0", "an unspecified")]
+    )]
+    #[case::the_lowest_skipped_of_the_answer_used(
+        &[(DOCKER, Err("Name does not resolve")), (K3D, Ok(&["224.0.0.1", "172.19.0.1", "127.0.0.1"][..]))],
+        vec![skipped(K3D, "127.0.0.1", "a loopback")]
+    )]
+    #[case::a_family_not_wanted_is_not_skipped(
+        &[(DOCKER, Ok(&["::1", "192.168.65.254"][..]))],
+        vec![]
+    )]
+    fn tells_what_was_skipped(
+        #[case] table: &[(&'static str, Result<&[&str], &str>)],
+        #[case] expected: Vec<Miss>,
+    ) {
+        let settings = settings(&[DOCKER, K3D], &[IPv4], &[]);
+        let mut table = dns_of(table);
+        let choice = choose_addresses(&settings, |name| table.resolve(name));
+        let Choice::Found { passed, .. } = choice else {
+            panic!("expected addresses, got {choice:?}");
+        };
+        assert_eq!(passed, expected);
+    }
+
+    #[test]
+    fn an_answer_of_only_skipped_addresses_is_a_miss() {
+        let settings = settings(&[DOCKER], &[IPv4, IPv6], &[]);
+        let mut table = dns_of(&[(DOCKER, Ok(&["::1", "127.0.0.1"][..]))]);
+        let choice = choose_addresses(&settings, |name| table.resolve(name));
+        assert_eq!(
+            choice,
+            Choice::NoAddress(Shortfall::NoAddress {
+                families: vec![IPv4, IPv6],
+                misses: vec![skipped(DOCKER, "127.0.0.1", "a loopback")],
+            })
+        );
     }
 
     #[test]
@@ -294,7 +440,7 @@ mod tests {
             (K3D, Ok(&["fd00::1", "172.19.0.1"][..])),
         ]);
         let choice = choose_addresses(&settings, |name| table.resolve(name));
-        let Choice::Found(found) = choice else {
+        let Choice::Found { found, .. } = choice else {
             panic!("expected addresses, got {choice:?}");
         };
         let sources: Vec<&str> = found.iter().map(|f| f.hostname).collect();

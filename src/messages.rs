@@ -4,11 +4,12 @@
 //! here, where it is built, so no input turns an answer into a wall of
 //! text.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::intent::HOSTNAMES_ANNOTATION;
 use crate::ip_family::IpFamily;
-use crate::lookup::{Miss, Shortfall};
+use crate::lookup::{Miss, Shortfall, Skipped};
 use crate::text::{excerpt, fit};
 use crate::verdict::{Rejection, Warning};
 
@@ -25,15 +26,41 @@ impl Miss {
     fn name(&self) -> &str {
         match self {
             Miss::LookupFailed { name, .. } | Miss::NoMatchingAddress { name } => name,
+            Miss::Skipped(skipped) => &skipped.name,
         }
     }
 
-    fn reason(&self) -> &str {
+    fn reason(&self) -> Cow<'_, str> {
         match self {
-            Miss::LookupFailed { reason, .. } => reason,
-            Miss::NoMatchingAddress { .. } => "no usable address in the answer",
+            Miss::LookupFailed { reason, .. } => Cow::Borrowed(reason),
+            Miss::NoMatchingAddress { .. } => Cow::Borrowed("no usable address in the answer"),
+            Miss::Skipped(Skipped { ip, kind, .. }) => {
+                Cow::Owned(format!("skipped {ip}, {kind} address"))
+            }
         }
     }
+}
+
+/// `a, b (Name does not resolve), c (...)`: the first `listed` misses,
+/// those of one reason sharing it in first-seen order; the rest counted.
+fn listed_misses(misses: &[Miss], listed: usize) -> String {
+    let mut groups: Vec<(Cow<str>, Vec<&str>)> = Vec::new();
+    for miss in misses.iter().take(listed) {
+        let reason = miss.reason();
+        match groups.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, names)) => names.push(miss.name()),
+            None => groups.push((reason, vec![miss.name()])),
+        }
+    }
+    let groups: Vec<String> = groups
+        .iter()
+        .map(|(reason, names)| format!("{} ({reason})", names.join(", ")))
+        .collect();
+    let mut text = groups.join(", ");
+    if misses.len() > listed {
+        text.push_str(&format!(" and {} more", misses.len() - listed));
+    }
+    text
 }
 
 impl Shortfall {
@@ -55,27 +82,10 @@ impl Shortfall {
                 misses.len()
             );
         }
-        // Names that failed for the same reason share it, in first-seen order.
-        let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
-        for miss in misses.iter().take(listed) {
-            match groups
-                .iter_mut()
-                .find(|(reason, _)| *reason == miss.reason())
-            {
-                Some((_, names)) => names.push(miss.name()),
-                None => groups.push((miss.reason(), vec![miss.name()])),
-            }
-        }
-        let mut text = format!("no {families} address for ");
-        let groups: Vec<String> = groups
-            .iter()
-            .map(|(reason, names)| format!("{} ({reason})", names.join(", ")))
-            .collect();
-        text.push_str(&groups.join(", "));
-        if misses.len() > listed {
-            text.push_str(&format!(" and {} more", misses.len() - listed));
-        }
-        text
+        format!(
+            "no {families} address for {}",
+            listed_misses(misses, listed)
+        )
     }
 
     fn names(&self) -> usize {
@@ -139,6 +149,20 @@ impl fmt::Display for Warning {
                 shortfall,
                 addresses,
             } => (shortfall, addresses),
+            Warning::PassedOver {
+                passed,
+                addresses,
+                name,
+            } => {
+                let text = longest_fitting(passed.len(), MAX_WARNING_BYTES, |listed| {
+                    format!(
+                        "host-gateway: {}; used {} from {name}",
+                        listed_misses(passed, listed),
+                        addresses.join(", ")
+                    )
+                });
+                return f.write_str(&fit(&text, MAX_WARNING_BYTES));
+            }
             Warning::AnnotationIgnored(error) => {
                 let text =
                     format!("host-gateway: annotation {HOSTNAMES_ANNOTATION} ignored: {error}");
@@ -305,6 +329,72 @@ mod tests {
             "no IPv4 or IPv6 address for host.docker.internal, gateway.local (Name does not \
              resolve), host.k3d.internal (no usable address in the answer)"
         );
+    }
+
+    fn skipped(name: &str, ip: &str, kind: &'static str) -> Miss {
+        Miss::Skipped(Skipped {
+            name: name.into(),
+            ip: ip.parse().unwrap(),
+            kind,
+        })
+    }
+
+    #[test]
+    fn a_skipped_answer_says_what_it_held() {
+        let warning = Warning::FallbackUsed {
+            shortfall: no_address(vec![skipped(
+                "host.docker.internal",
+                "0.0.0.0",
+                "an unspecified",
+            )]),
+            addresses: vec!["172.18.0.1".into()],
+        };
+        assert_eq!(
+            warning.to_string(),
+            "host-gateway: no IPv4 address for host.docker.internal (skipped 0.0.0.0, an \
+             unspecified address); used fallback 172.18.0.1"
+        );
+    }
+
+    #[test]
+    fn passed_over_names_what_was_skipped_and_what_was_used() {
+        let warning = Warning::PassedOver {
+            passed: vec![skipped("host.docker.internal", "127.0.0.1", "a loopback")],
+            addresses: vec!["172.19.0.1".into()],
+            name: "host.k3d.internal".into(),
+        };
+        let text = warning.to_string();
+        assert_eq!(
+            text,
+            "host-gateway: host.docker.internal (skipped 127.0.0.1, a loopback address); used \
+             172.19.0.1 from host.k3d.internal"
+        );
+        assert!(text.len() <= 120, "{} bytes", text.len());
+    }
+
+    #[test]
+    fn passed_over_stays_within_256_bytes() {
+        let passed = (0..16)
+            .map(|i| {
+                skipped(
+                    &format!("{}.{i}.internal", "a".repeat(63)),
+                    "::1",
+                    "a loopback",
+                )
+            })
+            .collect();
+        let warning = Warning::PassedOver {
+            passed,
+            addresses: vec!["fd00:1111:2222:3333:4444:5555:6666:7777".into(); 2],
+            name: format!("{}.internal", "b".repeat(63)),
+        };
+        let text = warning.to_string();
+        assert!(
+            text.len() <= MAX_WARNING_BYTES,
+            "{} bytes: {text}",
+            text.len()
+        );
+        assert!(text.contains(" more; used "), "{text}");
     }
 
     #[test]

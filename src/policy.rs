@@ -345,12 +345,20 @@ fn sources<'s>(
     plan: &mut Plan,
 ) -> ControlFlow<Verdict, Vec<(String, &'s str)>> {
     match choice {
-        Choice::Found(found) => Continue(
-            found
+        Choice::Found { found, passed } => {
+            let sources: Vec<(String, &str)> = found
                 .iter()
                 .map(|f| (f.ip.to_string(), f.hostname))
-                .collect(),
-        ),
+                .collect();
+            if let (false, Some(first)) = (passed.is_empty(), found.first()) {
+                plan.warnings.push(Warning::PassedOver {
+                    passed: passed.clone(),
+                    addresses: sources.iter().map(|(a, _)| a.clone()).collect(),
+                    name: first.hostname.to_string(),
+                });
+            }
+            Continue(sources)
+        }
         Choice::Fallback {
             addresses,
             shortfall,

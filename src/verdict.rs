@@ -2,7 +2,7 @@
 //! rejection or warnings it carries. `messages` renders them as text.
 
 use crate::intent::AnnotationError;
-use crate::lookup::Shortfall;
+use crate::lookup::{Miss, Shortfall};
 use crate::settings::SettingsError;
 
 /// What the policy answers.
@@ -75,6 +75,16 @@ pub enum Warning {
         shortfall: Shortfall,
         /// The addresses written, in order.
         addresses: Vec<String>,
+    },
+    /// DNS gave an address, passing over answers that a warning tells of:
+    /// addresses skipped as they cannot reach the host.
+    PassedOver {
+        /// What was passed over, in order.
+        passed: Vec<Miss>,
+        /// The addresses written, in order.
+        addresses: Vec<String>,
+        /// The name that gave them.
+        name: String,
     },
     /// A Pod's intent annotation cannot be read: the Pod is admitted as if
     /// it had none, since a controller would retry a refused Pod forever.

@@ -1,8 +1,10 @@
 //! The annotated policy served by Kubewarden's own policy-server on
 //! loopback, with settings and host-capability grants written the way the
 //! controller writes them, and real DNS through the machine's resolver:
-//! `localhost` (in every /etc/hosts) resolves, `.invalid` (RFC 6761) never
-//! does.
+//! `localhost` (in every /etc/hosts) answers only loopback addresses, which
+//! cannot reach the host and are skipped; `.invalid` (RFC 6761) never
+//! resolves. (The cluster tests give policy-server an /etc/hosts of their
+//! own, where a name answers an address that is used.)
 //!
 //! Needs `policy-server` and `kwctl` on PATH, so every test here is
 //! `#[ignore]`d: `cargo test` lists them as ignored, and `make test` runs
@@ -25,7 +27,7 @@ use serde_json::{Value, json};
 /// ClusterAdmissionPolicy; for an AdmissionPolicy, the PolicyServer's
 /// `spec.namespacedPoliciesCapabilities`.
 const POLICIES: &[(&str, &str, &str)] = &[
-    ("resolves", r#"{"hostnames": ["localhost"]}"#, r#"["*"]"#),
+    ("localhost-skipped", LOCALHOST_THEN_FALLBACK, r#"["*"]"#),
     (
         "docker-desktop-address",
         r#"{"hostnames": ["no-such-host.invalid"], "fallbackAddresses": ["192.168.65.254"]}"#,
@@ -43,7 +45,7 @@ const POLICIES: &[(&str, &str, &str)] = &[
     ),
     (
         "namespaced-granted",
-        r#"{"hostnames": ["localhost"]}"#,
+        LOCALHOST_THEN_FALLBACK,
         r#"["net/v1/dns_lookup_host"]"#,
     ),
     (
@@ -53,7 +55,8 @@ const POLICIES: &[(&str, &str, &str)] = &[
     ),
     (
         "inject",
-        r#"{"hostnames": ["localhost"], "injectHostnames": ["host.docker.internal"]}"#,
+        r#"{"hostnames": ["localhost"], "fallbackAddresses": ["10.0.2.2"],
+            "injectHostnames": ["host.docker.internal"]}"#,
         r#"["*"]"#,
     ),
     (
@@ -62,14 +65,15 @@ const POLICIES: &[(&str, &str, &str)] = &[
         r#"["*"]"#,
     ),
     // `mutating: false` in the policy: policy-server refuses the patch.
-    (
-        "not-mutating",
-        r#"{"hostnames": ["localhost"]}"#,
-        r#"["*"]"#,
-    ),
+    ("not-mutating", LOCALHOST_THEN_FALLBACK, r#"["*"]"#),
     // `mode: monitor`: policy-server drops the patch.
-    ("monitor", r#"{"hostnames": ["localhost"]}"#, r#"["*"]"#),
+    ("monitor", LOCALHOST_THEN_FALLBACK, r#"["*"]"#),
 ];
+
+/// Real DNS answers `localhost` with a loopback address, skipped: the
+/// fallback is written, with a warning saying why.
+const LOCALHOST_THEN_FALLBACK: &str =
+    r#"{"hostnames": ["localhost"], "fallbackAddresses": ["10.0.2.2"]}"#;
 
 fn find_on_path(program: &str) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?)
@@ -275,8 +279,8 @@ fn every_fixture_gets_its_outcome_and_exact_patch() {
     for (name, outcome) in &outcomes {
         let request = fixture(name);
         for (id, address) in [
-            ("resolves", "127.0.0.1"),
-            ("namespaced-granted", "127.0.0.1"),
+            ("localhost-skipped", "10.0.2.2"),
+            ("namespaced-granted", "10.0.2.2"),
             ("docker-desktop-address", "192.168.65.254"),
         ] {
             let response = review(server, id, &request);
@@ -401,6 +405,25 @@ fn the_fallback_is_written_with_a_short_warning() {
 
 #[test]
 #[ignore = "needs policy-server and kwctl"]
+fn a_loopback_answer_of_real_dns_is_skipped_saying_why() {
+    let server = server();
+    let response = review(
+        server,
+        "localhost-skipped",
+        &fixture("pod_host_gateway.json"),
+    );
+    assert_eq!(response["allowed"], true);
+    assert_eq!(
+        response["warnings"],
+        json!([
+            "host-gateway: no IPv4 address for localhost (skipped 127.0.0.1, a loopback \
+             address); used fallback 10.0.2.2"
+        ])
+    );
+}
+
+#[test]
+#[ignore = "needs policy-server and kwctl"]
 fn a_namespaced_policy_without_the_dns_grant_says_how_to_grant_it() {
     let server = server();
     let response = review(
@@ -431,7 +454,7 @@ fn a_namespaced_policy_without_the_dns_grant_says_how_to_grant_it() {
 fn a_reapplied_pod_comes_back_as_stored() {
     let server = server();
     let create = fixture("pod_host_gateway.json");
-    let response = review(server, "resolves", &create);
+    let response = review(server, "localhost-skipped", &create);
     let stored = patched(&create["object"], &patch(&response).unwrap());
     // A second `kubectl apply -f pod.yaml`: the manifest's host-gateway
     // entry arrives beside the stored one.
@@ -443,7 +466,7 @@ fn a_reapplied_pod_comes_back_as_stored() {
         .as_array_mut()
         .unwrap()
         .push(create["object"]["spec"]["hostAliases"][1].clone());
-    let response = review(server, "resolves", &update);
+    let response = review(server, "localhost-skipped", &update);
     let result = patched(&update["object"], &patch(&response).unwrap());
     assert_eq!(
         result, stored,
@@ -479,7 +502,7 @@ fn inject_hostnames_adds_the_name_to_new_pods_unless_they_opt_out() {
     assert_eq!(
         patch(&response),
         Some(json!([{"op": "add", "path": "/spec/hostAliases",
-            "value": [{"ip": "127.0.0.1", "hostnames": ["host.docker.internal"]}]}]))
+            "value": [{"ip": "10.0.2.2", "hostnames": ["host.docker.internal"]}]}]))
     );
     let response = review(server, "inject", &fixture("pod_inject_opted_out.json"));
     assert_eq!(response["allowed"], true);

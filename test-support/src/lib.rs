@@ -316,8 +316,9 @@ impl ScriptedDns {
 }
 
 /// The specification's choice, written per family rather than per name:
-/// each family's address is the lowest of that family (made canonical) in
-/// the answer of the first name (in order) that has one. Returns the
+/// each family's address is the lowest of that family (made canonical) that
+/// can reach the host, in the answer of the first name (in order) that has
+/// one. Returns the
 /// addresses in `ipFamilies` order and how many names a lazy lookup asks.
 pub fn reference_choice(settings: &Settings, dns: &ScriptedDns) -> (Vec<IpAddr>, usize) {
     // A refused capability ends the lookups: no later name is asked.
@@ -326,6 +327,7 @@ pub fn reference_choice(settings: &Settings, dns: &ScriptedDns) -> (Vec<IpAddr>,
         .iter()
         .position(|name| dns.runtime_answer(name) == Err(RUNTIME_NOT_GRANTED.to_string()));
     let tried = &settings.hostnames[..refused.unwrap_or(settings.hostnames.len())];
+    // An address that cannot reach the host is no answer.
     let answers: Vec<Vec<IpAddr>> = tried
         .iter()
         .map(|name| {
@@ -333,6 +335,7 @@ pub fn reference_choice(settings: &Settings, dns: &ScriptedDns) -> (Vec<IpAddr>,
                 .unwrap_or_default()
                 .iter()
                 .map(|ip| ip.to_canonical())
+                .filter(reaches_the_host)
                 .collect()
         })
         .collect();
@@ -357,6 +360,17 @@ pub fn reference_choice(settings: &Settings, dns: &ScriptedDns) -> (Vec<IpAddr>,
             refused.map_or(settings.hostnames.len(), |i| i + 1),
         ),
     }
+}
+
+/// Whether the first `asked` names' answers held an address of a wanted
+/// family that cannot reach the host: a warning tells of it.
+pub fn reference_skipped(settings: &Settings, dns: &ScriptedDns, asked: usize) -> bool {
+    settings.hostnames[..asked].iter().any(|name| {
+        dns.answer(name).unwrap_or_default().iter().any(|ip| {
+            let ip = ip.to_canonical();
+            settings.ip_families.contains(&IpFamily::of(&ip)) && !reaches_the_host(&ip)
+        })
+    })
 }
 
 /// Runs the policy on `payload` and checks it against the specification:
@@ -585,7 +599,9 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
         path,
         &edited,
     );
-    let warnings = usize::from(found.is_empty()) + usize::from(intent.ignored);
+    // One warning for the fallback, or one for what was skipped on the way.
+    let warnings = usize::from(found.is_empty() || reference_skipped(&settings, &dns, asked))
+        + usize::from(intent.ignored);
     if &expected == object {
         match &verdict {
             Verdict::Mutate(mutation) => {
