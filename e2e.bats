@@ -70,6 +70,27 @@ query() {
   [ "${lines[1]}" = "host-gateway: host.docker.internal (skipped 0.0.0.0, an unspecified address); used 172.19.0.1 from host.k3d.internal" ]
 }
 
+@test "a name that failed for now is passed over, and the warning names both" {
+  run query '(.patch | @base64d | fromjson | .[0].value), .warnings[0]' k3d_offline.yml pod_host_gateway.json
+  [ "$status" -eq 0 ] || fail "$output"
+  [ "${lines[0]}" = "172.19.0.1" ]
+  [ "${lines[1]}" = "host-gateway: host.docker.internal, host.lima.internal, host.containers.internal (failed for now: Try again); used 172.19.0.1 from host.k3d.internal" ]
+}
+
+@test "with every lookup failing for now, the rejection says a retry may help" {
+  run query '.allowed, .status.message' dns_down.yml pod_host_gateway.json
+  [ "$status" -eq 0 ] || fail "$output"
+  [ "${lines[0]}" = "false" ]
+  [ "${lines[1]}" = "cannot replace host-gateway in hostAliases: no IPv4 address for host.docker.internal, host.lima.internal, host.containers.internal, host.k3d.internal, host.minikube.internal (failed for now: Try again); retry, or make one of these names resolvable from the policy server or set fallbackAddresses" ]
+}
+
+@test "with every lookup failing for now, the fallback's warning says so" {
+  run query '(.patch | @base64d | fromjson | .[0].value), .warnings[0]' dns_down.yml pod_host_gateway.json '{"fallbackAddresses":["172.18.0.1"]}'
+  [ "$status" -eq 0 ] || fail "$output"
+  [ "${lines[0]}" = "172.18.0.1" ]
+  [ "${lines[1]}" = "host-gateway: no IPv4 address for host.docker.internal, host.lima.internal, host.containers.internal, host.k3d.internal, host.minikube.internal (failed for now: Try again); used fallback 172.18.0.1" ]
+}
+
 @test "fallbackAddresses are used, with a warning, when no name resolves" {
   run query '(.patch | @base64d | fromjson | .[0].value), .warnings[0]' nothing_resolves.yml pod_host_gateway.json '{"fallbackAddresses":["172.18.0.1"]}'
   [ "$status" -eq 0 ]

@@ -113,18 +113,36 @@ mod tests {
     )]
     #[case::through_the_sdk(
         "error invoking host capability net.dns_lookup_host: Host error: Callback evaluation \
-         failure: failed to lookup address information: Temporary failure in name resolution",
-        "Temporary failure in name resolution"
+         failure: failed to lookup address information: Name does not resolve",
+        "Name does not resolve"
     )]
     #[case::first_line_only(
         &format!("failed to lookup address information\n{}", "backtrace ".repeat(10_000)),
         "failed to lookup address information"
     )]
-    #[case::bare("Try again", "Try again")]
+    #[case::bare(
+        "No address associated with hostname",
+        "No address associated with hostname"
+    )]
     #[case::empty("", "lookup failed")]
     #[case::only_wrappers("Callback evaluation failure: ", "lookup failed")]
     fn host_errors_become_the_resolvers_words(#[case] text: &str, #[case] words: &str) {
         assert_eq!(classify(text), LookupError::Failed(words.into()));
+    }
+
+    #[rstest]
+    #[case::musl_policy_server(
+        "Host error: Callback evaluation failure: failed to lookup address information: Try again",
+        "Try again"
+    )]
+    #[case::glibc(
+        "Host error: Callback evaluation failure: failed to lookup address information: \
+         Temporary failure in name resolution",
+        "Temporary failure in name resolution"
+    )]
+    #[case::replayed_by_kwctl("Host error: Callback evaluation failure: Try again", "Try again")]
+    fn a_temporary_failure_is_told_apart(#[case] text: &str, #[case] words: &str) {
+        assert_eq!(classify(text), LookupError::ForNow(words.into()));
     }
 
     #[test]

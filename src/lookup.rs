@@ -13,6 +13,11 @@ use crate::text::fit;
 /// Longest resolver reason kept, in bytes: the resolver's words are short.
 const MAX_REASON_BYTES: usize = 64;
 
+/// How glibc and musl word `EAI_AGAIN` (`gai_strerror`): the DNS server
+/// did not answer (or answered SERVFAIL), so whether the name exists is
+/// unknown.
+const FOR_NOW_WORDS: [&str; 2] = ["Temporary failure in name resolution", "Try again"];
+
 /// Why a lookup gave no addresses, as the resolver's side (the waPC host
 /// adapter, or a test's fake) classifies it once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,14 +27,19 @@ pub enum LookupError {
     /// The lookup failed; the resolver's own words, e.g. `Name does not
     /// resolve`, bounded for a message.
     Failed(String),
+    /// The lookup failed for now (`EAI_AGAIN`, in the resolver's words):
+    /// the name may well exist, and a retry may find it.
+    ForNow(String),
 }
 
 impl LookupError {
     /// A failed lookup in the resolver's `words`, bounded without halving
-    /// a word; `lookup failed` when it said nothing.
+    /// a word; `lookup failed` when it said nothing. The one place where a
+    /// failure for now is told apart.
     pub fn failed(words: &str) -> Self {
         match words.trim() {
             "" => LookupError::Failed("lookup failed".to_string()),
+            words if FOR_NOW_WORDS.contains(&words) => LookupError::ForNow(words.to_string()),
             words => LookupError::Failed(fit(words, MAX_REASON_BYTES)),
         }
     }
@@ -43,6 +53,13 @@ pub enum Miss {
         /// The name looked up.
         name: String,
         /// e.g. `Name does not resolve`.
+        reason: String,
+    },
+    /// The lookup failed for now ([`LookupError::ForNow`]).
+    FailedForNow {
+        /// The name looked up.
+        name: String,
+        /// e.g. `Try again`.
         reason: String,
     },
     /// The name resolved, but to no address of a wanted family.
@@ -98,8 +115,8 @@ pub enum Choice<'s> {
     Found {
         /// The addresses, in `ipFamilies` order, all from one name.
         found: Vec<Found<'s>>,
-        /// What was passed over on the way, for a warning: the answers
-        /// skipped, this name's included.
+        /// What was passed over on the way, for a warning: names that
+        /// failed for now, and answers skipped, this name's included.
         passed: Vec<Miss>,
     },
     /// No name gave an address; the fallback addresses apply.
@@ -163,6 +180,11 @@ where
                 name: hostname.clone(),
                 reason,
             }),
+            // The name may exist: the chain goes on, and a warning tells.
+            Err(LookupError::ForNow(reason)) => misses.push(Miss::FailedForNow {
+                name: hostname.clone(),
+                reason,
+            }),
         }
     }
     let shortfall = Shortfall::NoAddress {
@@ -174,9 +196,10 @@ where
 
 impl Miss {
     /// Whether a warning tells of this miss when a later name answers:
-    /// passing over a name that does not resolve is what a chain is for.
+    /// passing over a name that does not resolve is what a chain is for,
+    /// but one that failed for now may have been the host.
     fn is_told(&self) -> bool {
-        matches!(self, Miss::Skipped(_))
+        matches!(self, Miss::Skipped(_) | Miss::FailedForNow { .. })
     }
 }
 
@@ -471,6 +494,38 @@ mod tests {
         );
     }
 
+    #[rstest]
+    #[case::glibc("Temporary failure in name resolution")]
+    #[case::musl("Try again")]
+    fn a_failure_for_now_is_told_apart(#[case] words: &str) {
+        assert_eq!(
+            LookupError::failed(words),
+            LookupError::ForNow(words.into())
+        );
+        assert_eq!(
+            LookupError::failed("Name does not resolve"),
+            LookupError::Failed("Name does not resolve".into())
+        );
+    }
+
+    #[test]
+    fn after_a_failure_for_now_the_chain_goes_on_and_tells() {
+        let settings = settings(&[DOCKER, K3D], &[IPv4], &[]);
+        let mut table = dns_of(&[(DOCKER, Err("Try again")), (K3D, Ok(&["172.19.0.1"][..]))]);
+        let choice = choose_addresses(&settings, |name| table.resolve(name));
+        assert_eq!(choice.addresses(), ips(&["172.19.0.1"]));
+        let Choice::Found { passed, .. } = choice else {
+            panic!("expected addresses, got {choice:?}");
+        };
+        assert_eq!(
+            passed,
+            [Miss::FailedForNow {
+                name: DOCKER.into(),
+                reason: "Try again".into()
+            }]
+        );
+    }
+
     #[test]
     fn no_address_without_fallback() {
         let settings = settings(&[DOCKER], &[IPv4, IPv6], &[]);
@@ -481,7 +536,7 @@ mod tests {
             choice,
             Choice::NoAddress(Shortfall::NoAddress {
                 families: vec![IPv4, IPv6],
-                misses: vec![Miss::LookupFailed {
+                misses: vec![Miss::FailedForNow {
                     name: DOCKER.into(),
                     reason: "Temporary failure in name resolution".into()
                 }],

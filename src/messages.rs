@@ -25,7 +25,9 @@ pub const DNS_CAPABILITY: &str = "net/v1/dns_lookup_host";
 impl Miss {
     fn name(&self) -> &str {
         match self {
-            Miss::LookupFailed { name, .. } | Miss::NoMatchingAddress { name } => name,
+            Miss::LookupFailed { name, .. }
+            | Miss::FailedForNow { name, .. }
+            | Miss::NoMatchingAddress { name } => name,
             Miss::Skipped(skipped) => &skipped.name,
         }
     }
@@ -33,6 +35,7 @@ impl Miss {
     fn reason(&self) -> Cow<'_, str> {
         match self {
             Miss::LookupFailed { reason, .. } => Cow::Borrowed(reason),
+            Miss::FailedForNow { reason, .. } => Cow::Owned(format!("failed for now: {reason}")),
             Miss::NoMatchingAddress { .. } => Cow::Borrowed("no usable address in the answer"),
             Miss::Skipped(Skipped { ip, kind, .. }) => {
                 Cow::Owned(format!("skipped {ip}, {kind} address"))
@@ -88,6 +91,16 @@ impl Shortfall {
         )
     }
 
+    /// Whether a lookup failed for now: a retry may succeed.
+    fn failed_for_now(&self) -> bool {
+        match self {
+            Shortfall::NotGranted => false,
+            Shortfall::NoAddress { misses, .. } => misses
+                .iter()
+                .any(|miss| matches!(miss, Miss::FailedForNow { .. })),
+        }
+    }
+
     fn names(&self) -> usize {
         match self {
             Shortfall::NotGranted => 0,
@@ -111,9 +124,14 @@ impl fmt::Display for Rejection {
                  spec.namespacedPoliciesCapabilities or set fallbackAddresses"
             ),
             Rejection::NoAddress(shortfall) => format!(
-                "cannot replace host-gateway in hostAliases: {}; make one of these names \
+                "cannot replace host-gateway in hostAliases: {}; {}make one of these names \
                  resolvable from the policy server or set fallbackAddresses",
-                shortfall.render(listed)
+                shortfall.render(listed),
+                if shortfall.failed_for_now() {
+                    "retry, or "
+                } else {
+                    ""
+                }
             ),
             Rejection::ImmutablePodSpec { kind } => format!(
                 "cannot replace host-gateway in hostAliases: a {kind}'s {spec} cannot change \
@@ -370,6 +388,48 @@ mod tests {
              172.19.0.1 from host.k3d.internal"
         );
         assert!(text.len() <= 120, "{} bytes", text.len());
+    }
+
+    fn for_now(name: &str, reason: &str) -> Miss {
+        Miss::FailedForNow {
+            name: name.into(),
+            reason: reason.into(),
+        }
+    }
+
+    #[test]
+    fn a_failure_for_now_says_so_and_that_a_retry_may_help() {
+        let misses = vec![
+            for_now("host.docker.internal", "Try again"),
+            failed("host.lima.internal", "Name does not resolve"),
+        ];
+        assert_eq!(
+            Rejection::NoAddress(no_address(misses.clone())).to_string(),
+            "cannot replace host-gateway in hostAliases: no IPv4 address for host.docker.internal \
+             (failed for now: Try again), host.lima.internal (Name does not resolve); retry, or \
+             make one of these names resolvable from the policy server or set fallbackAddresses"
+        );
+        let warning = Warning::FallbackUsed {
+            shortfall: no_address(misses[..1].to_vec()),
+            addresses: vec!["172.18.0.1".into()],
+        };
+        let text = warning.to_string();
+        assert_eq!(
+            text,
+            "host-gateway: no IPv4 address for host.docker.internal (failed for now: Try again); \
+             used fallback 172.18.0.1"
+        );
+        assert!(text.len() <= 120, "{} bytes", text.len());
+        let warning = Warning::PassedOver {
+            passed: misses[..1].to_vec(),
+            addresses: vec!["172.19.0.1".into()],
+            name: "host.k3d.internal".into(),
+        };
+        assert_eq!(
+            warning.to_string(),
+            "host-gateway: host.docker.internal (failed for now: Try again); used 172.19.0.1 from \
+             host.k3d.internal"
+        );
     }
 
     #[test]
