@@ -54,7 +54,8 @@ pub extern "C" fn wapc_init() {
 }
 
 fn validate(payload: &[u8]) -> CallResult {
-    let verdict = policy::evaluate(payload, host::lookup_host);
+    let mut dns = host::Dns::default();
+    let verdict = policy::evaluate(payload, |name| dns.lookup(name));
     if let Verdict::Mutate(mutation) = &verdict {
         host::log_rewrite(&mutation.summary);
     }

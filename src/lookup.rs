@@ -30,6 +30,9 @@ pub enum LookupError {
     /// The lookup failed for now (`EAI_AGAIN`, in the resolver's words):
     /// the name may well exist, and a retry may find it.
     ForNow(String),
+    /// Not looked up: the request's lookups already took their time
+    /// budget (a DNS server that slow would make each name wait as long).
+    OutOfTime,
 }
 
 impl LookupError {
@@ -61,6 +64,11 @@ pub enum Miss {
         name: String,
         /// e.g. `Try again`.
         reason: String,
+    },
+    /// Not looked up ([`LookupError::OutOfTime`]).
+    NotLookedUp {
+        /// The name not looked up.
+        name: String,
     },
     /// The name resolved, but to no address of a wanted family.
     NoMatchingAddress {
@@ -184,6 +192,9 @@ where
             Err(LookupError::ForNow(reason)) => misses.push(Miss::FailedForNow {
                 name: hostname.clone(),
                 reason,
+            }),
+            Err(LookupError::OutOfTime) => misses.push(Miss::NotLookedUp {
+                name: hostname.clone(),
             }),
         }
     }
@@ -523,6 +534,33 @@ mod tests {
                 name: DOCKER.into(),
                 reason: "Try again".into()
             }]
+        );
+    }
+
+    #[test]
+    fn names_out_of_time_are_not_looked_up_misses() {
+        let settings = settings(&[DOCKER, K3D], &[IPv4], &["172.18.0.1"]);
+        let mut answers = [
+            Err(LookupError::ForNow("Try again".into())),
+            Err(LookupError::OutOfTime),
+        ]
+        .into_iter();
+        let choice = choose_addresses(&settings, |_| answers.next().unwrap());
+        let Choice::Fallback { shortfall, .. } = choice else {
+            panic!("expected the fallback, got {choice:?}");
+        };
+        let Shortfall::NoAddress { misses, .. } = shortfall else {
+            panic!("expected misses, got {shortfall:?}");
+        };
+        assert_eq!(
+            misses,
+            [
+                Miss::FailedForNow {
+                    name: DOCKER.into(),
+                    reason: "Try again".into()
+                },
+                Miss::NotLookedUp { name: K3D.into() },
+            ]
         );
     }
 

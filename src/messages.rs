@@ -27,6 +27,7 @@ impl Miss {
         match self {
             Miss::LookupFailed { name, .. }
             | Miss::FailedForNow { name, .. }
+            | Miss::NotLookedUp { name }
             | Miss::NoMatchingAddress { name } => name,
             Miss::Skipped(skipped) => &skipped.name,
         }
@@ -37,6 +38,7 @@ impl Miss {
             Miss::LookupFailed { reason, .. } => Cow::Borrowed(reason),
             Miss::FailedForNow { reason, .. } => Cow::Owned(format!("failed for now: {reason}")),
             Miss::NoMatchingAddress { .. } => Cow::Borrowed("no usable address in the answer"),
+            Miss::NotLookedUp { .. } => Cow::Borrowed("not looked up: DNS too slow"),
             Miss::Skipped(Skipped { ip, kind, .. }) => {
                 Cow::Owned(format!("skipped {ip}, {kind} address"))
             }
@@ -97,7 +99,7 @@ impl Shortfall {
             Shortfall::NotGranted => false,
             Shortfall::NoAddress { misses, .. } => misses
                 .iter()
-                .any(|miss| matches!(miss, Miss::FailedForNow { .. })),
+                .any(|miss| matches!(miss, Miss::FailedForNow { .. } | Miss::NotLookedUp { .. })),
         }
     }
 
@@ -429,6 +431,26 @@ mod tests {
             warning.to_string(),
             "host-gateway: host.docker.internal (failed for now: Try again); used 172.19.0.1 from \
              host.k3d.internal"
+        );
+    }
+
+    #[test]
+    fn names_not_looked_up_say_why() {
+        let rejection = Rejection::NoAddress(no_address(vec![
+            for_now("host.docker.internal", "Try again"),
+            Miss::NotLookedUp {
+                name: "host.k3d.internal".into(),
+            },
+            Miss::NotLookedUp {
+                name: "host.minikube.internal".into(),
+            },
+        ]));
+        assert_eq!(
+            rejection.to_string(),
+            "cannot replace host-gateway in hostAliases: no IPv4 address for host.docker.internal \
+             (failed for now: Try again), host.k3d.internal, host.minikube.internal (not looked \
+             up: DNS too slow); retry, or make one of these names resolvable from the policy \
+             server or set fallbackAddresses"
         );
     }
 

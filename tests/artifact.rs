@@ -246,6 +246,33 @@ fn a_reapplied_deployment_is_left_as_stored() {
     }
 }
 
+/// A DNS server that does not answer: each lookup waits, then fails for
+/// now. The lookups stop once they took 2 s in all, and the fallback
+/// applies well inside policy-server's time limit.
+#[test]
+fn a_dns_server_that_does_not_answer_ends_in_the_fallback() {
+    let slow = Box::new(|_: &str| {
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        Err("Callback evaluation failure: failed to lookup address information: Try again".into())
+    });
+    let policy = Policy::with_resolver(common::policy_pre(), slow);
+    let settings = json!({"fallbackAddresses": ["172.18.0.1"]});
+    let started = std::time::Instant::now();
+    let evaluation = policy.evaluate(&settings, &fixture("pod_host_gateway.json"));
+    let took = started.elapsed();
+    assert!(evaluation.accepted());
+    assert_eq!(policy.host_log().lookups, [DOCKER, "host.lima.internal"]);
+    assert_eq!(
+        evaluation.warnings(),
+        [
+            "host-gateway: no IPv4 address for host.docker.internal, host.lima.internal (failed \
+             for now: Try again), host.containers.internal, host.k3d.internal, \
+             host.minikube.internal (not looked up: DNS too slow); used fallback 172.18.0.1"
+        ]
+    );
+    assert!(took.as_secs_f64() < 3.0, "took {took:?}");
+}
+
 #[test]
 fn fallback_is_used_with_a_warning() {
     let policy = Policy::new(&[]);

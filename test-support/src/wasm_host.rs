@@ -220,7 +220,8 @@ pub fn compile(module: &[u8]) -> WasmtimeEngineProviderPre {
         .expect("the module compiles")
 }
 
-fn policy_pre() -> &'static WasmtimeEngineProviderPre {
+/// The compiled policy.wasm, compiled once per test process.
+pub fn policy_pre() -> &'static WasmtimeEngineProviderPre {
     static PRE: OnceLock<WasmtimeEngineProviderPre> = OnceLock::new();
     PRE.get_or_init(|| compile(&std::fs::read(policy_wasm()).expect("policy.wasm is readable")))
 }
