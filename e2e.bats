@@ -235,6 +235,15 @@ live() {
   [[ "$output" == *'`hostnames` item "127.0.0.1" is an address, where a host name belongs; put addresses in `fallbackAddresses`'* ]]
 }
 
+@test "a refused item is quoted as it was written: a leading non-breaking space, a newline" {
+  run kwctl run --request-path test_data/pod_host_gateway.json --settings-json "{\"injectHostnames\":[\"$(printf '\302\240')host.docker.internal\"]}" annotated-policy.wasm
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'`injectHostnames` entry "\u{a0}host.docker.internal" is not a valid DNS name'* ]] || fail "$output"
+  run kwctl run --request-path test_data/pod_host_gateway.json --settings-json '{"hostnames":["host.docker.internal\n"]}' annotated-policy.wasm
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'`hostnames` entry "host.docker.internal\n" is not a valid DNS name'* ]] || fail "$output"
+}
+
 @test "settings the API server would make fail are refused when they load, naming the item" {
   run kwctl run --request-path test_data/pod_host_gateway.json --settings-json '{"injectHostnames":["Host.Docker.Internal"]}' annotated-policy.wasm
   [ "$status" -ne 0 ]

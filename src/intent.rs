@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use crate::json;
 use crate::names::is_dns1123_subdomain;
-use crate::text::excerpt;
+use crate::text::as_written;
 
 /// The annotation, on a Pod or in a pod template's metadata.
 pub const HOSTNAMES_ANNOTATION: &str = "host-gateway.kubewarden.io/hostnames";
@@ -59,7 +59,7 @@ pub fn parse(value: &str) -> Result<Vec<String>, AnnotationError> {
             return Err(AnnotationError::EmptyItem(i + 1));
         }
         if !is_dns1123_subdomain(name) {
-            return Err(AnnotationError::InvalidName(excerpt(name)));
+            return Err(AnnotationError::InvalidName(as_written(name)));
         }
         if seen.insert(Cow::Borrowed(name)) {
             names.push(name.to_string());
@@ -192,6 +192,10 @@ mod tests {
     #[case::underscore("db_1.local", AnnotationError::InvalidName("db_1.local".into()))]
     #[case::leading_hyphen("-db.local", AnnotationError::InvalidName("-db.local".into()))]
     #[case::trailing_dot("db.local.", AnnotationError::InvalidName("db.local.".into()))]
+    #[case::leading_nbsp_as_written(
+        "db.local,\u{a0}cache.local",
+        AnnotationError::InvalidName("\\u{a0}cache.local".into())
+    )]
     #[case::too_many(&vec!["a"; 65].join(","), AnnotationError::TooMany(65))]
     fn refuses_malformed_values(#[case] value: &str, #[case] expected: AnnotationError) {
         assert_eq!(parse(value), Err(expected));

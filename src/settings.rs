@@ -11,7 +11,7 @@ use crate::ip_family::IpFamily;
 use crate::json;
 use crate::names::{comparable_name, is_dns_name, is_dns1123_subdomain};
 use crate::reach::unreachable_kind;
-use crate::text::excerpt;
+use crate::text::{as_written, excerpt};
 
 /// The names local platforms answer inside a cluster for the container
 /// host, looked up in this order (the README cites each and argues the
@@ -194,7 +194,7 @@ impl Settings {
                 }
                 Some("ipFamilies") => settings.ip_families = parse_ip_families(value)?,
                 Some(_) => settings.fallback_addresses = parse_fallback_addresses(value)?,
-                None => return Err(SettingsError::UnknownField(excerpt(value))),
+                None => return Err(SettingsError::UnknownField(as_written(value))),
             }
         }
         // A fallback is written as the host's address of its family.
@@ -269,19 +269,19 @@ fn parse_hostnames(value: &str, field: &'static str) -> Result<Vec<String>, Sett
         if name.parse::<IpAddr>().is_ok() {
             return Err(SettingsError::AddressForHostname {
                 field,
-                address: excerpt(name),
+                address: as_written(name),
             });
         }
         if !is_dns_name(name) {
             return Err(SettingsError::InvalidHostname {
                 field,
-                name: excerpt(name),
+                name: as_written(name),
             });
         }
         // These names are written into hostAliases, where the API server
         // takes only DNS-1123 subdomains.
         if field == "injectHostnames" && !is_dns1123_subdomain(name) {
-            return Err(SettingsError::NotHostAliasName(excerpt(name)));
+            return Err(SettingsError::NotHostAliasName(as_written(name)));
         }
         if names[..i]
             .iter()
@@ -289,7 +289,7 @@ fn parse_hostnames(value: &str, field: &'static str) -> Result<Vec<String>, Sett
         {
             return Err(SettingsError::RepeatedHostname {
                 field,
-                name: excerpt(name),
+                name: as_written(name),
             });
         }
     }
@@ -303,7 +303,7 @@ fn parse_ip_families(value: &str) -> Result<Vec<IpFamily>, SettingsError> {
     let mut families = Vec::with_capacity(names.len());
     for name in &names {
         let family = IpFamily::from_name(name)
-            .ok_or_else(|| SettingsError::UnknownIpFamily(excerpt(name)))?;
+            .ok_or_else(|| SettingsError::UnknownIpFamily(as_written(name)))?;
         if families.contains(&family) {
             return Err(SettingsError::RepeatedIpFamily(family));
         }
@@ -326,11 +326,11 @@ fn parse_fallback_addresses(value: &str) -> Result<Vec<IpAddr>, SettingsError> {
     for text in &texts {
         let address = text
             .parse::<IpAddr>()
-            .map_err(|_| SettingsError::InvalidFallbackAddress(excerpt(text)))?
+            .map_err(|_| SettingsError::InvalidFallbackAddress(as_written(text)))?
             .to_canonical();
         if let Some(kind) = unreachable_kind(&address) {
             return Err(SettingsError::UnusableFallbackAddress {
-                address: excerpt(text),
+                address: as_written(text),
                 kind,
             });
         }
@@ -522,6 +522,26 @@ mod tests {
         "`ipFamilies` entry \"ipv4\" is not IPv4 or IPv6"
     )]
     #[case::family_repeated(r#"{"ipFamilies": ["IPv4", "IPv4"]}"#, "`ipFamilies` lists IPv4 twice")]
+    #[case::hostname_with_a_newline_as_written(
+        r#"{"hostnames": ["host.docker.internal\n"]}"#,
+        "`hostnames` entry \"host.docker.internal\\n\" is not a valid DNS name"
+    )]
+    #[case::inject_with_a_leading_space_as_written(
+        r#"{"injectHostnames": [" host.docker.internal"]}"#,
+        "`injectHostnames` entry \" host.docker.internal\" is not a valid DNS name"
+    )]
+    #[case::fallback_with_a_leading_nbsp_as_written(
+        "{\"fallbackAddresses\": [\"\u{a0}172.18.0.1\"]}",
+        "`fallbackAddresses` entry \"\\u{a0}172.18.0.1\" is not a valid IP address"
+    )]
+    #[case::family_with_a_trailing_tab_as_written(
+        r#"{"ipFamilies": ["IPv4\t"]}"#,
+        "`ipFamilies` entry \"IPv4\\t\" is not IPv4 or IPv6"
+    )]
+    #[case::unknown_field_as_written(
+        r#"{"hostnames\n": []}"#,
+        "unknown setting `hostnames\\n`: expected hostnames, ipFamilies, fallbackAddresses or injectHostnames"
+    )]
     #[case::families_too_many(
         r#"{"ipFamilies": ["IPv4", "IPv6", "IPv4"]}"#,
         "`ipFamilies` has 3 entries; at most 2 are allowed"
