@@ -24,10 +24,15 @@ local_only() {
   [ "${CLUSTER_MODE:-}" = local ] || skip "needs the control plane of make cluster-tests"
 }
 
-# A scenario that fails half-way still leaves the host where the next one
-# expects it.
+# A scenario that fails half-way still leaves the host, and DNS, where the
+# next one expects them.
 teardown() {
-  [ "${CLUSTER_MODE:-}" != local ] || host_at "$HOST"
+  [ "${CLUSTER_MODE:-}" != local ] || { host_at "$HOST" && dns_back; }
+}
+
+# dns_back: policy-server's resolver asks the machine's DNS servers again.
+dns_back() {
+  cat /etc/resolv.conf >"$CLUSTER_STATE/resolv.conf"
 }
 
 # host_at ADDRESS: policy-server now finds host.docker.internal there
@@ -437,6 +442,48 @@ cron_pods_match_jobs() {
   [ "$(pods_aliases app=web | sort -u)" = "$ENTRIES" ]
   [ "$(kubectl get pods -l app=web -o name | wc -l)" -eq 3 ]
   [ "$(kubectl get events --field-selector reason=FailedCreate -o name | wc -l)" -eq 0 ]
+}
+
+@test "DNS fails for now, as on k3d with the laptop offline: the warning names the names passed over" {
+  local_only
+  printf '127.0.0.1 localhost\n172.19.0.1 host.k3d.internal\n' >"$CLUSTER_STATE/hosts"
+  # Nothing listens on 127.0.0.1:53: each name not in /etc/hosts fails for
+  # now at once, as CoreDNS's SERVFAIL does with no upstream.
+  printf 'nameserver 127.0.0.1\n' >"$CLUSTER_STATE/resolv.conf"
+  run kubectl apply -f - < <(sed 's/name: web/name: offline/' pod.yaml)
+  dns_back
+  host_at "$HOST"
+  [ "$status" -eq 0 ] || fail "$output"
+  # glibc's words here, musl's (Try again) in the official image.
+  [[ "$output" == *"Warning: host-gateway: host.docker.internal, host.lima.internal, host.containers.internal (failed for now: Temporary failure in name resolution); used 172.19.0.1 from host.k3d.internal"* ]] ||
+    [[ "$output" == *"(failed for now: Try again); used 172.19.0.1 from host.k3d.internal"* ]] || fail "$output"
+  [ "$(aliases Pod offline)" = "${ENTRIES//$HOST/172.19.0.1}" ]
+}
+
+@test "a DNS server that does not answer: no name is looked up after 2 s, and the refusal comes in time" {
+  local_only
+  # A DNS server that reads every query and answers none.
+  python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.2", 53))
+open(sys.argv[1], "w").close()
+time.sleep(120)' "$CLUSTER_STATE/silent-dns.ready" &
+  echo $! >"$CLUSTER_STATE/pids/silent-dns"
+  eventually 10 test -e "$CLUSTER_STATE/silent-dns.ready"
+  printf 'nameserver 127.0.0.2\noptions timeout:3 attempts:1\n' >"$CLUSTER_STATE/resolv.conf"
+  host_at
+  local started=$SECONDS
+  run kubectl apply -f - < <(sed 's/name: web/name: silent/' pod.yaml)
+  local took=$((SECONDS - started))
+  kill "$(cat "$CLUSTER_STATE/pids/silent-dns")"
+  dns_back
+  host_at "$HOST"
+  [ "$status" -eq 1 ] || fail "$output"
+  [[ "$output" == *"no IPv4 address for host.docker.internal (failed for now: "*"), host.lima.internal, host.containers.internal, host.k3d.internal, host.minikube.internal (not looked up: DNS too slow); retry, or make one of these names resolvable"* ]] || fail "$output"
+  # One unanswered query (3 s), then no more: well inside the 12 s limit.
+  echo "# refused after $took s" >&3
+  [ "$took" -lt 7 ] || fail "took $took s"
 }
 
 @test "policy-server stopped: what asks for nothing is admitted; host-gateway is refused and nothing is written" {
