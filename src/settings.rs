@@ -92,6 +92,11 @@ pub enum SettingsError {
     /// An `ipFamilies` entry other than `IPv4` or `IPv6`.
     #[error("`ipFamilies` entry \"{0}\" is not IPv4 or IPv6")]
     UnknownIpFamily(String),
+    /// A setting given twice in one object. policy-server and kwctl never
+    /// send one (they read the settings into a map first); another host
+    /// might, and which value it meant is not for the policy to guess.
+    #[error("`{0}` is given twice; give each setting once")]
+    RepeatedSetting(&'static str),
     /// An `ipFamilies` entry given twice.
     #[error("`ipFamilies` lists {0} twice")]
     RepeatedIpFamily(IpFamily),
@@ -182,11 +187,10 @@ impl Settings {
             return Ok(Settings::default());
         }
         // Read member by member rather than with serde's derive and
-        // `deny_unknown_fields`: the derive refuses a repeated key, which
-        // JSON readers (and so policy-server) take with its last value.
+        // `deny_unknown_fields`, so that each error names its setting.
         let members = json::members(raw.get()).ok_or(SettingsError::NotAnObject)?;
         let mut settings = Settings::default();
-        for (field, value) in fields_in_order(&members) {
+        for (field, value) in fields_in_order(&members)? {
             match field {
                 Some("hostnames") => settings.hostnames = parse_hostnames(value, "hostnames")?,
                 Some("injectHostnames") => {
@@ -220,37 +224,24 @@ const FIELDS: [&str; 4] = [
     "fallbackAddresses",
 ];
 
-/// The known fields among `members`, each once with its last value, in the
-/// order of their first appearance, which decides which error is reported
-/// first; the first unknown key stands at its place as `(None, key)`.
+/// The members as known fields, in order, or `None` with the key of an
+/// unknown one; a known field given twice is refused.
 fn fields_in_order<'a>(
     members: &'a [(Cow<'a, str>, &'a str)],
-) -> Vec<(Option<&'static str>, &'a str)> {
-    // Slot `FIELDS.len()` holds the first unknown key.
-    let slot = |key: &str| FIELDS.iter().position(|field| *field == key);
-    let mut first = [usize::MAX; FIELDS.len() + 1];
-    let mut last = [""; FIELDS.len() + 1];
-    for (at, (key, value)) in members.iter().enumerate() {
-        let (i, text) = match slot(key) {
-            Some(i) => (i, *value),
-            None => (FIELDS.len(), key.as_ref()),
-        };
-        if first[i] == usize::MAX {
-            first[i] = at;
-        }
-        // A known field keeps its last value; the unknown slot its first key.
-        if i < FIELDS.len() || first[i] == at {
-            last[i] = text;
+) -> Result<Vec<(Option<&'static str>, &'a str)>, SettingsError> {
+    let mut seen = [false; FIELDS.len()];
+    let mut fields = Vec::with_capacity(members.len());
+    for (key, value) in members {
+        match FIELDS.iter().position(|field| field == key) {
+            Some(i) if seen[i] => return Err(SettingsError::RepeatedSetting(FIELDS[i])),
+            Some(i) => {
+                seen[i] = true;
+                fields.push((Some(FIELDS[i]), *value));
+            }
+            None => fields.push((None, key.as_ref())),
         }
     }
-    let mut fields = Vec::new();
-    for (at, (key, _)) in members.iter().enumerate() {
-        let i = slot(key).unwrap_or(FIELDS.len());
-        if first[i] == at {
-            fields.push((FIELDS.get(i).copied(), last[i]));
-        }
-    }
-    fields
+    Ok(fields)
 }
 
 /// The raw JSON `value` as a list of strings.
@@ -522,6 +513,14 @@ mod tests {
         "`ipFamilies` entry \"ipv4\" is not IPv4 or IPv6"
     )]
     #[case::family_repeated(r#"{"ipFamilies": ["IPv4", "IPv4"]}"#, "`ipFamilies` lists IPv4 twice")]
+    #[case::setting_given_twice(
+        r#"{"injectHostnames": [1e999], "injectHostnames": ["a.b"]}"#,
+        "`injectHostnames` is given twice; give each setting once"
+    )]
+    #[case::setting_given_twice_with_valid_values(
+        r#"{"ipFamilies": ["IPv4"], "hostnames": ["a.b"], "ipFamilies": ["IPv6"]}"#,
+        "`ipFamilies` is given twice; give each setting once"
+    )]
     #[case::hostname_with_a_newline_as_written(
         r#"{"hostnames": ["host.docker.internal\n"]}"#,
         "`hostnames` entry \"host.docker.internal\\n\" is not a valid DNS name"

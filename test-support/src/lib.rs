@@ -387,6 +387,84 @@ pub fn reference_passed_over(settings: &Settings, dns: &ScriptedDns, asked: usiz
     })
 }
 
+/// The DNS names a fuzz input's first two bytes script, and their answers.
+const FUZZ_NAMES: [&str; 3] = ["host.docker.internal", "host.k3d.internal", "gateway.local"];
+const FUZZ_ANSWERS: [&[&str]; 4] = [
+    &["fdc4:f303:9324::254", "192.168.65.254"],
+    &["172.19.0.1"],
+    &["fd00::1", "bogus"],
+    &[],
+];
+
+/// The `validate` fuzz target's check, shared with the regression tests:
+/// the first two bytes script the DNS answers (three bits a name: one of
+/// the answers, a refused capability, or a failed lookup), the rest is the
+/// payload, run through [`check_evaluation`].
+pub fn check_fuzz_validate(data: &[u8]) {
+    let [low, high, payload @ ..] = data else {
+        return;
+    };
+    let script = u16::from_le_bytes([*low, *high]);
+    let answers = FUZZ_NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let answer = match usize::from((script >> (3 * i)) & 7) {
+                n if n < FUZZ_ANSWERS.len() => {
+                    Answer::Ips(FUZZ_ANSWERS[n].iter().map(|s| s.to_string()).collect())
+                }
+                7 => Answer::NotGranted,
+                _ => Answer::Error("Name does not resolve".to_string()),
+            };
+            (name.to_string(), answer)
+        })
+        .collect();
+    check_evaluation(
+        payload,
+        &ScriptedDns {
+            answers,
+            asked: Vec::new(),
+        },
+    );
+}
+
+/// The `settings` fuzz target's check, shared with the regression tests:
+/// settings that load then work on a request as the specification says;
+/// settings that do not get a short message naming the setting.
+pub fn check_fuzz_settings(data: &[u8]) {
+    match Settings::from_json(data) {
+        Err(e) => {
+            let message = e.to_string();
+            assert!(message.len() <= MAX_REJECTION_BYTES, "{message}");
+            assert!(
+                [
+                    "`hostnames`",
+                    "`ipFamilies`",
+                    "`fallbackAddresses`",
+                    "`injectHostnames`",
+                    "unknown setting",
+                    "settings are not valid JSON",
+                    "settings must be a JSON object"
+                ]
+                .iter()
+                .any(|part| message.contains(part)),
+                "names no setting: {message}"
+            );
+        }
+        Ok(_) => {
+            let Ok(settings) = serde_json::from_slice::<Value>(data) else {
+                panic!("settings that load are not JSON to serde_json");
+            };
+            let request = r#"{"kind": {"group": "", "kind": "Pod"}, "operation": "CREATE",
+                "name": "web", "object": {"spec": {"hostAliases":
+                [{"ip": "host-gateway", "hostnames": ["db"]}]}}}"#;
+            let payload = format!(r#"{{"settings": {settings}, "request": {request}}}"#);
+            let dns = ScriptedDns::default().with("host.docker.internal", &["192.168.65.254"]);
+            check_evaluation(payload.as_bytes(), &dns);
+        }
+    }
+}
+
 /// Runs the policy on `payload` and checks it against the specification:
 /// no panic; only `hostAliases` at the kind's pod spec changes, and only
 /// where it said `host-gateway`; family order, name order, laziness,
@@ -471,8 +549,8 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
             );
             return;
         }
-        _ if well_formed(&parsed) && injection_settings(&parsed).is_some() => {
-            if let Some(settings) = injection_settings(&parsed) {
+        _ if well_formed(&parsed) && injection_settings(payload, &parsed).is_some() => {
+            if let Some(settings) = injection_settings(payload, &parsed) {
                 check_injection(request, &verdict, &dns, &settings);
             }
             return;
@@ -495,7 +573,7 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
     let (Some(path), true) = (path, well_formed(&parsed)) else {
         panic!("rewrote a request that is not well formed: {verdict:?}");
     };
-    let settings = match reference_settings(&parsed["settings"]) {
+    let settings = match payload_settings(payload, &parsed) {
         Ok(settings) => settings,
         Err(_) if !host_gateway => {
             // Invalid settings never refuse an object that asked for no
@@ -1249,6 +1327,23 @@ pub fn reference_expected(
 /// The specification of the settings, written over `serde_json::Value`
 /// apart from `Settings::from_json`: the settings, or what the message must
 /// name (every invalid field, the unknown key, or the shape).
+/// The settings of a `validate` payload, as [`reference_settings`] reads
+/// them; a setting given twice makes them invalid, which `Value` (keeping
+/// the last) cannot see: the payload's text is read for it.
+fn payload_settings(payload: &[u8], parsed: &Value) -> Result<Settings, Vec<String>> {
+    let repeated = std::str::from_utf8(payload)
+        .ok()
+        .and_then(|text| serde_json::from_str::<KeysOf>(text).ok())
+        .and_then(|top| top.last("settings"))
+        .and_then(|settings| serde_json::from_str::<KeysOf>(settings).ok())
+        .map(|settings| settings.repeated())
+        .unwrap_or_default();
+    match repeated.is_empty() {
+        true => reference_settings(&parsed["settings"]),
+        false => Err(repeated),
+    }
+}
+
 pub fn reference_settings(value: &Value) -> Result<Settings, Vec<String>> {
     let mut settings = Settings {
         hostnames: REFERENCE_DEFAULT_HOSTNAMES.map(String::from).to_vec(),
@@ -1396,7 +1491,7 @@ fn reaches_the_host(ip: &IpAddr) -> bool {
 }
 
 /// Valid settings with names to inject, for a Pod CREATE.
-fn injection_settings(parsed: &Value) -> Option<Settings> {
+fn injection_settings(payload: &[u8], parsed: &Value) -> Option<Settings> {
     let request = &parsed["request"];
     let pod_create = request["kind"]["group"]
         .as_str()
@@ -1404,7 +1499,7 @@ fn injection_settings(parsed: &Value) -> Option<Settings> {
         .is_empty()
         && request["kind"]["kind"] == "Pod"
         && request["operation"] == "CREATE";
-    let settings = reference_settings(&parsed["settings"]).ok()?;
+    let settings = payload_settings(payload, parsed).ok()?;
     (pod_create && !settings.inject_hostnames.is_empty()).then_some(settings)
 }
 
@@ -1558,6 +1653,16 @@ impl<'a> KeysOf<'a> {
     fn repeats(&self) -> bool {
         let mut seen = std::collections::HashSet::new();
         !self.0.iter().all(|(key, _)| seen.insert(key))
+    }
+
+    /// The keys given more than once.
+    fn repeated(&self) -> Vec<String> {
+        let mut seen = std::collections::HashSet::new();
+        self.0
+            .iter()
+            .filter(|(key, _)| !seen.insert(key))
+            .map(|(key, _)| key.clone())
+            .collect()
     }
 
     fn last(&self, key: &str) -> Option<&'a str> {
