@@ -93,15 +93,35 @@ fn object_for(path: &'static [&'static str]) -> impl Strategy<Value = Value> {
 }
 
 /// The intent annotation's value: names shared with the generated
-/// entries, sometimes malformed.
+/// entries, sometimes malformed, sometimes at its bounds (64 names; a
+/// name of 253 characters) or just past them.
 fn annotation_value() -> impl Strategy<Value = Value> {
     prop_oneof![
         6 => prop::collection::vec("[a-z]{1,6}\\.local", 1..4)
             .prop_map(|names| json!(names.join(","))),
-        1 => prop::sample::select(vec!["", "a.local,,b.local", "A.local", "a_b.local", " a.local , b.local "])
+        1 => prop::sample::select(vec![
+            "", "a.local,,b.local", "A.local", "a_b.local", " a.local , b.local ",
+            "a.local,\u{a0}b.local", "a.local\n",
+        ])
             .prop_map(|v| json!(v)),
+        1 => prop::sample::select(vec![64, 65]).prop_map(|count: usize| {
+            json!((0..count).map(|i| format!("n{i}.local")).collect::<Vec<_>>().join(","))
+        }),
+        1 => prop::sample::select(vec![253, 254]).prop_map(|length: usize| json!(long_name(length))),
         1 => any_json(),
     ]
+}
+
+/// A DNS name of exactly `length` characters: labels of 62 `a`s, then
+/// the rest, ending in `.local`.
+fn long_name(length: usize) -> String {
+    let mut name = String::new();
+    while length - name.len() > 63 + ".local".len() {
+        name.push_str(&"a".repeat(62));
+        name.push('.');
+    }
+    name.push_str(&"b".repeat(length - name.len() - ".local".len()));
+    name + ".local"
 }
 
 /// An object of `path`'s shape: `hostAliases` as generated, unknown fields
