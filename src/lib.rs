@@ -27,6 +27,7 @@ mod request;
 mod response;
 mod rewrite;
 mod settings;
+mod target;
 mod text;
 mod verdict;
 
@@ -40,6 +41,9 @@ pub use policy::evaluate;
 pub use request::PayloadError;
 pub use rewrite::HOST_GATEWAY;
 pub use settings::{DEFAULT_HOSTNAMES, Settings, SettingsError};
+pub use target::{
+    DEFAULT_ALLOWED_TARGETS, TARGET_PREFIX, TargetPattern, TargetRefusal, check_target, target_name,
+};
 pub use verdict::{Mutation, Rejection, Verdict, Warning};
 
 use kubewarden_policy_sdk::protocol_version_guest;
