@@ -26,6 +26,12 @@ query() {
     annotated-policy.wasm 2>/dev/null | jq -er "$filter"
 }
 
+# address_and_warning SESSION [SETTINGS_JSON]: the first address the patch
+# writes into the sample Pod, then the first warning.
+address_and_warning() {
+  query '(.patch | @base64d | fromjson | .[0].value), .warnings[0]' "$1" pod_host_gateway.json "${2:-}"
+}
+
 @test "a Pod's host-gateway becomes host.docker.internal's IPv4 address" {
   run query '.allowed, (.patch | @base64d)' docker_desktop.yml pod_host_gateway.json
   [ "$status" -eq 0 ]
@@ -64,14 +70,14 @@ query() {
 }
 
 @test "an answer that cannot reach the host is skipped, with a warning, and the chain goes on" {
-  run query '(.patch | @base64d | fromjson | .[0].value), .warnings[0]' sinkhole_first.yml pod_host_gateway.json '{"hostnames":["host.docker.internal","host.k3d.internal"]}'
+  run address_and_warning sinkhole_first.yml '{"hostnames":["host.docker.internal","host.k3d.internal"]}'
   [ "$status" -eq 0 ] || fail "$output"
   [ "${lines[0]}" = "172.19.0.1" ]
   [ "${lines[1]}" = "host-gateway: host.docker.internal (skipped 0.0.0.0, an unspecified address); used 172.19.0.1 from host.k3d.internal" ]
 }
 
 @test "a name that failed for now is passed over, and the warning names both" {
-  run query '(.patch | @base64d | fromjson | .[0].value), .warnings[0]' k3d_offline.yml pod_host_gateway.json
+  run address_and_warning k3d_offline.yml
   [ "$status" -eq 0 ] || fail "$output"
   [ "${lines[0]}" = "172.19.0.1" ]
   [ "${lines[1]}" = "host-gateway: host.docker.internal, host.lima.internal, host.containers.internal (failed for now: Try again); used 172.19.0.1 from host.k3d.internal" ]
@@ -85,14 +91,14 @@ query() {
 }
 
 @test "with every lookup failing for now, the fallback's warning says so" {
-  run query '(.patch | @base64d | fromjson | .[0].value), .warnings[0]' dns_down.yml pod_host_gateway.json '{"fallbackAddresses":["172.18.0.1"]}'
+  run address_and_warning dns_down.yml '{"fallbackAddresses":["172.18.0.1"]}'
   [ "$status" -eq 0 ] || fail "$output"
   [ "${lines[0]}" = "172.18.0.1" ]
   [ "${lines[1]}" = "host-gateway: no IPv4 address for host.docker.internal, host.lima.internal, host.containers.internal, host.k3d.internal, host.minikube.internal (failed for now: Try again); used fallback 172.18.0.1" ]
 }
 
 @test "fallbackAddresses are used, with a warning, when no name resolves" {
-  run query '(.patch | @base64d | fromjson | .[0].value), .warnings[0]' nothing_resolves.yml pod_host_gateway.json '{"fallbackAddresses":["172.18.0.1"]}'
+  run address_and_warning nothing_resolves.yml '{"fallbackAddresses":["172.18.0.1"]}'
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = "172.18.0.1" ]
   [ "${lines[1]}" = "host-gateway: no IPv4 address for host.docker.internal, host.lima.internal, host.containers.internal, host.k3d.internal, host.minikube.internal (Name does not resolve); used fallback 172.18.0.1" ]
