@@ -36,9 +36,12 @@ impl Dns {
         }
         let started = monotonic_ns();
         let answer = lookup_host(name);
-        self.spent_ns = self
-            .spent_ns
-            .saturating_add(monotonic_ns().saturating_sub(started));
+        // No clock (a reading of 0) spends nothing.
+        if started > 0 {
+            self.spent_ns = self
+                .spent_ns
+                .saturating_add(monotonic_ns().saturating_sub(started));
+        }
         answer
     }
 }

@@ -157,8 +157,9 @@ impl Choice<'_> {
 /// platform's view of the host, and two would pair one platform's IPv4
 /// with another's IPv6. An address that cannot reach the host (a
 /// sinkhole's `0.0.0.0`) is skipped, and a name left with none is passed
-/// over as one that does not resolve. `resolve` answers with the addresses
-/// the host found or why it found none.
+/// over, as one that does not resolve is, but told of in a warning.
+/// `resolve` answers with the addresses the host found or why it found
+/// none.
 pub fn choose_addresses<R>(settings: &Settings, mut resolve: R) -> Choice<'_>
 where
     R: FnMut(&str) -> Result<Vec<IpAddr>, LookupError>,

@@ -174,10 +174,14 @@ impl fmt::Display for Warning {
                 addresses,
                 name,
             } => {
+                let name = excerpt(name);
                 let text = longest_fitting(passed.len(), MAX_WARNING_BYTES, |listed| {
+                    let passed = match listed {
+                        0 => format!("{} names passed over", passed.len()),
+                        _ => listed_misses(passed, listed),
+                    };
                     format!(
-                        "host-gateway: {}; used {} from {name}",
-                        listed_misses(passed, listed),
+                        "host-gateway: {passed}; used {} from {name}",
                         addresses.join(", ")
                     )
                 });
@@ -476,7 +480,7 @@ mod tests {
             "{} bytes: {text}",
             text.len()
         );
-        assert!(text.contains(" more; used "), "{text}");
+        assert!(text.contains("16 names passed over; used "), "{text}");
     }
 
     #[test]

@@ -35,12 +35,13 @@ pub fn excerpt(text: &str) -> String {
 /// [`MAX_EXCERPT_BYTES`]. Not `str::escape_debug`, whose Unicode tables
 /// would cost the module 1.4 KB: a valid item is ASCII anyway.
 pub fn as_written(item: &str) -> String {
+    const ROOM: usize = MAX_EXCERPT_BYTES - "...".len();
     let mut escaped = String::new();
-    for c in item.chars() {
-        // Room to mark the cut: no item becomes a wall of text.
-        if escaped.len() > MAX_EXCERPT_BYTES {
-            break;
-        }
+    // Where to cut, if it comes to that: after the last whole unit that
+    // leaves room for `...`, never inside an escape.
+    let mut cut = 0;
+    let mut chars = item.chars();
+    for c in chars.by_ref() {
         match c {
             '\n' => escaped.push_str("\\n"),
             '\t' => escaped.push_str("\\t"),
@@ -52,8 +53,18 @@ pub fn as_written(item: &str) -> String {
             ' '..='~' => escaped.push(c),
             _ => escaped.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
         }
+        if escaped.len() <= ROOM {
+            cut = escaped.len();
+        }
+        if escaped.len() > MAX_EXCERPT_BYTES {
+            break;
+        }
     }
-    fit(&escaped, MAX_EXCERPT_BYTES)
+    if escaped.len() > MAX_EXCERPT_BYTES || chars.next().is_some() {
+        escaped.truncate(cut);
+        escaped.push_str("...");
+    }
+    escaped
 }
 
 #[cfg(test)]
@@ -94,6 +105,30 @@ mod tests {
     #[case::control("a\u{7f}b\u{1}", "a\\u{7f}b\\u{1}")]
     fn as_written_shows_the_item_as_it_was(#[case] item: &str, #[case] expected: &str) {
         assert_eq!(as_written(item), expected);
+    }
+
+    #[rstest]
+    #[case::leading_space(&format!(" {}", "a".repeat(100)))]
+    #[case::escapes(&"\u{a0}".repeat(40))]
+    #[case::backslashes(&"\\".repeat(60))]
+    fn as_written_cuts_between_whole_units(#[case] item: &str) {
+        let written = as_written(item);
+        assert!(written.len() <= MAX_EXCERPT_BYTES, "{}", written.len());
+        let kept = written.strip_suffix("...").expect("cut");
+        assert!(kept.len() >= MAX_EXCERPT_BYTES - 3 - 8, "{written}");
+        // What is kept is a whole prefix of the whole escaping.
+        assert!(as_written_whole(item).starts_with(kept), "{written}");
+    }
+
+    /// The escaping with no bound, for comparison.
+    fn as_written_whole(item: &str) -> String {
+        item.chars()
+            .map(|c| match c {
+                '"' | '\\' => format!("\\{c}"),
+                ' '..='~' => c.to_string(),
+                c => format!("\\u{{{:x}}}", u32::from(c)),
+            })
+            .collect()
     }
 
     #[test]

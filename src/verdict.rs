@@ -76,8 +76,8 @@ pub enum Warning {
         /// The addresses written, in order.
         addresses: Vec<String>,
     },
-    /// DNS gave an address, passing over answers that a warning tells of:
-    /// addresses skipped as they cannot reach the host.
+    /// DNS gave an address, passing over what a warning tells of: names
+    /// that failed for now, addresses skipped as they cannot reach the host.
     PassedOver {
         /// What was passed over, in order.
         passed: Vec<Miss>,

@@ -398,7 +398,8 @@ const FUZZ_ANSWERS: [&[&str]; 4] = [
 
 /// The `validate` fuzz target's check, shared with the regression tests:
 /// the first two bytes script the DNS answers (three bits a name: one of
-/// the answers, a refused capability, or a failed lookup), the rest is the
+/// the answers; answers that cannot reach the host; a failure for now; a
+/// name that does not resolve; a refused capability), the rest is the
 /// payload, run through [`check_evaluation`].
 pub fn check_fuzz_validate(data: &[u8]) {
     let [low, high, payload @ ..] = data else {
@@ -413,6 +414,8 @@ pub fn check_fuzz_validate(data: &[u8]) {
                 n if n < FUZZ_ANSWERS.len() => {
                     Answer::Ips(FUZZ_ANSWERS[n].iter().map(|s| s.to_string()).collect())
                 }
+                4 => Answer::Ips(vec!["0.0.0.0".into(), "::1".into()]),
+                5 => Answer::Error("Try again".to_string()),
                 7 => Answer::NotGranted,
                 _ => Answer::Error("Name does not resolve".to_string()),
             };
@@ -1324,12 +1327,11 @@ pub fn reference_expected(
     reference_rewrite(&object, path, addresses)
 }
 
-/// The specification of the settings, written over `serde_json::Value`
-/// apart from `Settings::from_json`: the settings, or what the message must
-/// name (every invalid field, the unknown key, or the shape).
 /// The settings of a `validate` payload, as [`reference_settings`] reads
 /// them; a setting given twice makes them invalid, which `Value` (keeping
-/// the last) cannot see: the payload's text is read for it.
+/// the last) cannot see: the payload's text is read for it. What the
+/// message must then name: the setting, or `unknown setting` for a key
+/// that is none (its own message quotes it escaped and bounded).
 fn payload_settings(payload: &[u8], parsed: &Value) -> Result<Settings, Vec<String>> {
     let repeated = std::str::from_utf8(payload)
         .ok()
@@ -1337,13 +1339,30 @@ fn payload_settings(payload: &[u8], parsed: &Value) -> Result<Settings, Vec<Stri
         .and_then(|top| top.last("settings"))
         .and_then(|settings| serde_json::from_str::<KeysOf>(settings).ok())
         .map(|settings| settings.repeated())
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .into_iter()
+        .map(|key| match REFERENCE_SETTINGS.contains(&key.as_str()) {
+            true => format!("`{key}`"),
+            false => "unknown setting".to_string(),
+        })
+        .collect::<Vec<_>>();
     match repeated.is_empty() {
         true => reference_settings(&parsed["settings"]),
         false => Err(repeated),
     }
 }
 
+/// The settings' names, from the README.
+const REFERENCE_SETTINGS: [&str; 4] = [
+    "hostnames",
+    "ipFamilies",
+    "fallbackAddresses",
+    "injectHostnames",
+];
+
+/// The specification of the settings, written over `serde_json::Value`
+/// apart from `Settings::from_json`: the settings, or what the message must
+/// name (every invalid field, the unknown key, or the shape).
 pub fn reference_settings(value: &Value) -> Result<Settings, Vec<String>> {
     let mut settings = Settings {
         hostnames: REFERENCE_DEFAULT_HOSTNAMES.map(String::from).to_vec(),

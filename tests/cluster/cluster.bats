@@ -27,11 +27,42 @@ local_only() {
 # A scenario that fails half-way still leaves the host, and DNS, where the
 # next one expects them.
 teardown() {
-  [ "${CLUSTER_MODE:-}" != local ] || { host_at "$HOST" && dns_back; }
+  [ "${CLUSTER_MODE:-}" != local ] || {
+    host_at "$HOST"
+    dns_back
+  }
 }
 
-# dns_back: policy-server's resolver asks the machine's DNS servers again.
+# dns_server servfail|silent: policy-server's resolver now asks a DNS
+# server on 127.0.0.2:53 that answers every query SERVFAIL at once (as
+# CoreDNS does with no upstream), or reads it and answers nothing.
+dns_server() {
+  rm -f "$CLUSTER_STATE/dns.ready"
+  python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.2", 53))
+open(sys.argv[2], "w").close()
+while True:
+    query, peer = s.recvfrom(512)
+    if sys.argv[1] == "servfail" and len(query) > 12 and 0 in query[12:]:
+        question = query[12:query.index(0, 12) + 5]
+        flags = bytes([0x80 | (query[2] & 1), 0x82])
+        s.sendto(query[:2] + flags + query[4:6] + bytes(6) + question, peer)
+' "$1" "$CLUSTER_STATE/dns.ready" 3>&- &
+  echo $! >"$CLUSTER_STATE/pids/dns-server"
+  eventually 10 test -e "$CLUSTER_STATE/dns.ready"
+  printf 'nameserver 127.0.0.2\noptions timeout:3 attempts:1\n' >"$CLUSTER_STATE/resolv.conf"
+}
+
+# dns_back: the DNS server stopped, policy-server's resolver asks the
+# machine's DNS servers again.
 dns_back() {
+  local pidfile=$CLUSTER_STATE/pids/dns-server
+  if [ -f "$pidfile" ]; then
+    kill "$(cat "$pidfile")" 2>/dev/null || true
+    rm -f "$pidfile"
+  fi
   cat /etc/resolv.conf >"$CLUSTER_STATE/resolv.conf"
 }
 
@@ -447,9 +478,8 @@ cron_pods_match_jobs() {
 @test "DNS fails for now, as on k3d with the laptop offline: the warning names the names passed over" {
   local_only
   printf '127.0.0.1 localhost\n172.19.0.1 host.k3d.internal\n' >"$CLUSTER_STATE/hosts"
-  # Nothing listens on 127.0.0.1:53: each name not in /etc/hosts fails for
-  # now at once, as CoreDNS's SERVFAIL does with no upstream.
-  printf 'nameserver 127.0.0.1\n' >"$CLUSTER_STATE/resolv.conf"
+  # Each name not in /etc/hosts fails for now at once.
+  dns_server servfail
   run kubectl apply -f - < <(sed 's/name: web/name: offline/' pod.yaml)
   dns_back
   host_at "$HOST"
@@ -462,21 +492,11 @@ cron_pods_match_jobs() {
 
 @test "a DNS server that does not answer: no name is looked up after 2 s, and the refusal comes in time" {
   local_only
-  # A DNS server that reads every query and answers none.
-  python3 -c '
-import socket, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.2", 53))
-open(sys.argv[1], "w").close()
-time.sleep(120)' "$CLUSTER_STATE/silent-dns.ready" &
-  echo $! >"$CLUSTER_STATE/pids/silent-dns"
-  eventually 10 test -e "$CLUSTER_STATE/silent-dns.ready"
-  printf 'nameserver 127.0.0.2\noptions timeout:3 attempts:1\n' >"$CLUSTER_STATE/resolv.conf"
+  dns_server silent
   host_at
   local started=$SECONDS
   run kubectl apply -f - < <(sed 's/name: web/name: silent/' pod.yaml)
   local took=$((SECONDS - started))
-  kill "$(cat "$CLUSTER_STATE/pids/silent-dns")"
   dns_back
   host_at "$HOST"
   [ "$status" -eq 1 ] || fail "$output"
