@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use crate::json;
 use crate::names::is_dns1123_subdomain;
-use crate::text::as_written;
+use crate::text::{as_written, join};
 
 /// The annotation, on a Pod or in a pod template's metadata.
 pub const HOSTNAMES_ANNOTATION: &str = "host-gateway.kubewarden.io/hostnames";
@@ -70,7 +70,7 @@ pub fn parse(value: &str) -> Result<Vec<String>, AnnotationError> {
 
 /// The annotation's value for `names`.
 pub fn format(names: &[String]) -> String {
-    names.join(",")
+    join(names.iter().map(String::as_str), ",")
 }
 
 /// Where a kind keeps its Pod's metadata: beside its pod spec.

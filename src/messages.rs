@@ -10,7 +10,7 @@ use std::fmt;
 use crate::intent::HOSTNAMES_ANNOTATION;
 use crate::ip_family::IpFamily;
 use crate::lookup::{Miss, Shortfall, Skipped};
-use crate::text::{excerpt, fit};
+use crate::text::{excerpt, fit, join};
 use crate::verdict::{Rejection, Warning};
 
 /// Longest rejection, in bytes.
@@ -59,9 +59,9 @@ fn listed_misses(misses: &[Miss], listed: usize) -> String {
     }
     let groups: Vec<String> = groups
         .iter()
-        .map(|(reason, names)| format!("{} ({reason})", names.join(", ")))
+        .map(|(reason, names)| format!("{} ({reason})", join(names.iter().copied(), ", ")))
         .collect();
-    let mut text = groups.join(", ");
+    let mut text = join(groups.iter().map(String::as_str), ", ");
     if misses.len() > listed {
         text.push_str(&format!(" and {} more", misses.len() - listed));
     }
@@ -76,11 +76,7 @@ impl Shortfall {
             Shortfall::NotGranted => return format!("{DNS_CAPABILITY} is not granted"),
             Shortfall::NoAddress { families, misses } => (families, misses),
         };
-        let families = families
-            .iter()
-            .map(IpFamily::as_str)
-            .collect::<Vec<_>>()
-            .join(" or ");
+        let families = join(families.iter().map(IpFamily::as_str), " or ");
         if listed == 0 || misses.is_empty() {
             return format!(
                 "no {families} address for any of {} hostnames",
@@ -182,7 +178,7 @@ impl fmt::Display for Warning {
                     };
                     format!(
                         "host-gateway: {passed}; used {} from {name}",
-                        addresses.join(", ")
+                        join(addresses.iter().map(String::as_str), ", ")
                     )
                 });
                 return f.write_str(&fit(&text, MAX_WARNING_BYTES));
@@ -238,12 +234,7 @@ impl fmt::Display for Warning {
 /// `a, b and 3 more`: the first `shown` items, the rest counted.
 fn counted(items: &[String], shown: usize) -> String {
     let shown = shown.clamp(1, items.len().max(1));
-    let mut text = items
-        .iter()
-        .take(shown)
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .join(", ");
+    let mut text = join(items.iter().take(shown).map(String::as_str), ", ");
     if items.len() > shown {
         text.push_str(&format!(" and {} more", items.len() - shown));
     }
@@ -283,12 +274,15 @@ pub fn rewrite_summary(
     }
     let sources: Vec<String> = groups
         .iter()
-        .map(|(addresses, source)| format!("{} ({source})", addresses.join(", ")))
+        .map(|(addresses, source)| format!("{} ({source})", join(addresses.iter().copied(), ", ")))
         .collect();
     // No address written: only the intent annotation followed an edit.
     let change = match sources.is_empty() {
         true => "the intent annotation follows the edit".to_string(),
-        false => format!("host-gateway -> {}", sources.join(", ")),
+        false => format!(
+            "host-gateway -> {}",
+            join(sources.iter().map(String::as_str), ", ")
+        ),
     };
     format!("{namespace}{}/{name}: {change}", excerpt(kind))
 }

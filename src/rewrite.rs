@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use std::ops::Range;
 
 use crate::json;
+use crate::text::join;
 
 /// The `ip` value Docker's `--add-host NAME:host-gateway` made familiar.
 pub const HOST_GATEWAY: &str = "host-gateway";
@@ -443,7 +444,11 @@ pub fn without_stale_names(
     if !changed {
         return None;
     }
-    json::replace(object, list, &format!("[{}]", kept.join(",")))
+    json::replace(
+        object,
+        list,
+        &format!("[{}]", join(kept.iter().map(|k| k.as_ref()), ",")),
+    )
 }
 
 /// The string `hostnames` of an entry, in order.
