@@ -78,7 +78,7 @@ fn monotonic_ns() -> u64 {
 /// SDK's `net::lookup_host`, but for the request: the SDK builds the JSON
 /// string as a `serde_json::Value`, whose serialiser (numbers, floats and
 /// all) costs the module 5.7 KB of its 300 KB budget to write one string.
-pub fn lookup_host(name: &str) -> Result<Vec<IpAddr>, LookupError> {
+fn lookup_host(name: &str) -> Result<Vec<IpAddr>, LookupError> {
     // A string always serialises.
     let request = serde_json::to_vec(name).unwrap_or_default();
     match wapc_guest::host_call("kubewarden", "net", "v1/dns_lookup_host", &request) {

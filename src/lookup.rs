@@ -250,6 +250,18 @@ fn take_answer<'s>(
     (found, skipped)
 }
 
+#[cfg(test)]
+impl Miss {
+    /// A [`Miss::Skipped`] for the tests: `ip` of `name`, of `kind`.
+    pub(crate) fn skipped(name: &str, ip: &str, kind: &'static str) -> Miss {
+        Miss::Skipped(Skipped {
+            name: name.into(),
+            ip: ip.parse().expect("an address"),
+            kind,
+        })
+    }
+}
+
 /// The choice when DNS gave no address: the fallback addresses, if any.
 fn without_dns(settings: &Settings, shortfall: Shortfall) -> Choice<'_> {
     if settings.fallback_addresses.is_empty() {
@@ -404,14 +416,6 @@ mod tests {
         assert_eq!(table.asked, expected_asked);
     }
 
-    fn skipped(name: &str, ip: &str, kind: &'static str) -> Miss {
-        Miss::Skipped(Skipped {
-            name: name.into(),
-            ip: ip.parse().unwrap(),
-            kind,
-        })
-    }
-
     #[rstest]
     #[case::none_when_nothing_was_skipped(
         &[(DOCKER, Err("Name does not resolve")), (K3D, Ok(&["172.19.0.1"][..]))],
@@ -419,11 +423,11 @@ mod tests {
     )]
     #[case::a_name_passed_over(
         &[(DOCKER, Ok(&["0.0.0.0"][..])), (K3D, Ok(&["172.19.0.1"][..]))],
-        vec![skipped(DOCKER, "0.0.0.0", "an unspecified")]
+        vec![Miss::skipped(DOCKER, "0.0.0.0", "an unspecified")]
     )]
     #[case::the_lowest_skipped_of_the_answer_used(
         &[(DOCKER, Err("Name does not resolve")), (K3D, Ok(&["224.0.0.1", "172.19.0.1", "127.0.0.1"][..]))],
-        vec![skipped(K3D, "127.0.0.1", "a loopback")]
+        vec![Miss::skipped(K3D, "127.0.0.1", "a loopback")]
     )]
     #[case::a_family_not_wanted_is_not_skipped(
         &[(DOCKER, Ok(&["::1", "192.168.65.254"][..]))],
@@ -451,7 +455,7 @@ mod tests {
             choice,
             Choice::NoAddress(Shortfall::NoAddress {
                 families: vec![IPv4, IPv6],
-                misses: vec![skipped(DOCKER, "127.0.0.1", "a loopback")],
+                misses: vec![Miss::skipped(DOCKER, "127.0.0.1", "a loopback")],
             })
         );
     }

@@ -349,18 +349,10 @@ mod tests {
         );
     }
 
-    fn skipped(name: &str, ip: &str, kind: &'static str) -> Miss {
-        Miss::Skipped(Skipped {
-            name: name.into(),
-            ip: ip.parse().unwrap(),
-            kind,
-        })
-    }
-
     #[test]
     fn a_skipped_answer_says_what_it_held() {
         let warning = Warning::FallbackUsed {
-            shortfall: no_address(vec![skipped(
+            shortfall: no_address(vec![Miss::skipped(
                 "host.docker.internal",
                 "0.0.0.0",
                 "an unspecified",
@@ -377,7 +369,11 @@ mod tests {
     #[test]
     fn passed_over_names_what_was_skipped_and_what_was_used() {
         let warning = Warning::PassedOver {
-            passed: vec![skipped("host.docker.internal", "127.0.0.1", "a loopback")],
+            passed: vec![Miss::skipped(
+                "host.docker.internal",
+                "127.0.0.1",
+                "a loopback",
+            )],
             addresses: vec!["172.19.0.1".into()],
             name: "host.k3d.internal".into(),
         };
@@ -456,7 +452,7 @@ mod tests {
     fn passed_over_stays_within_256_bytes() {
         let passed = (0..16)
             .map(|i| {
-                skipped(
+                Miss::skipped(
                     &format!("{}.{i}.internal", "a".repeat(63)),
                     "::1",
                     "a loopback",

@@ -65,14 +65,8 @@ where
     let choice = choose_addresses(&settings, resolve);
     let current = choice.addresses();
     plan.edited = user_edits(&target, &current);
-    if !plan.edited.is_empty() {
-        let refresh = std::mem::take(&mut plan.intent.refresh);
-        for name in refresh {
-            if !plan.edited.contains(&name) {
-                plan.intent.refresh.push(name);
-            }
-        }
-    }
+    let edited = &plan.edited;
+    plan.intent.refresh.retain(|name| !edited.contains(name));
     let sources = sources(&target, &choice, &mut plan)?;
     let rewritten = apply(&target, &plan, &current);
     // The address had not moved: the object goes back as it came, so a
@@ -299,24 +293,22 @@ fn plan<'a>(
         warnings,
         edited: Vec::new(),
     };
-    if plan.is_empty() && !target.is_pod_create {
-        return Break(without_lookup(
+    // Nothing to look up: admitted, with the user's edits applied.
+    let asks_nothing = |plan: Plan| {
+        Break(without_lookup(
             target,
             &user_edits(target, &[]),
             plan.warnings,
-        ));
+        ))
+    };
+    if plan.is_empty() && !target.is_pod_create {
+        return asks_nothing(plan);
     }
     let settings = match settings.map(|raw| Settings::from_json(raw.as_bytes())) {
         None => Settings::default(),
         Some(Ok(settings)) => settings,
         // An object that holds no host-gateway is never refused.
-        Some(Err(_)) if plan.host_gateway.is_none() => {
-            return Break(without_lookup(
-                target,
-                &user_edits(target, &[]),
-                plan.warnings,
-            ));
-        }
+        Some(Err(_)) if plan.host_gateway.is_none() => return asks_nothing(plan),
         Some(Err(e)) => return Break(Verdict::Reject(Rejection::InvalidSettings(e))),
     };
     if target.is_pod_create {
@@ -327,11 +319,7 @@ fn plan<'a>(
         );
     }
     if plan.is_empty() {
-        return Break(without_lookup(
-            target,
-            &user_edits(target, &[]),
-            plan.warnings,
-        ));
+        return asks_nothing(plan);
     }
     Continue((settings, plan))
 }
