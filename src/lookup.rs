@@ -313,7 +313,7 @@ mod tests {
             hostnames: hostnames.iter().map(|s| s.to_string()).collect(),
             ip_families: families.to_vec(),
             fallback_addresses: fallback.iter().map(|s| s.parse().unwrap()).collect(),
-            inject_hostnames: Vec::new(),
+            ..Settings::default()
         }
     }
 

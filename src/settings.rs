@@ -11,6 +11,7 @@ use crate::ip_family::IpFamily;
 use crate::json;
 use crate::names::{comparable_name, is_dns_name, is_dns1123_subdomain};
 use crate::reach::unreachable_kind;
+use crate::target::{DEFAULT_ALLOWED_TARGETS, TargetPattern};
 use crate::text::{as_written, excerpt};
 
 /// The names local platforms answer inside a cluster for the container
@@ -31,6 +32,8 @@ pub const DEFAULT_HOSTNAMES: [&str; 5] = [
 pub const MAX_HOSTNAMES: usize = 16;
 /// Most fallback addresses: each becomes one hostAliases entry.
 pub const MAX_FALLBACK_ADDRESSES: usize = 16;
+/// Most `allowedTargets` patterns: each target is checked against each.
+pub const MAX_ALLOWED_TARGETS: usize = 64;
 
 /// Why the settings were refused. Each message names the setting.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -43,7 +46,8 @@ pub enum SettingsError {
     NotAnObject,
     /// A key the policy does not know (a typo, most likely).
     #[error(
-        "unknown setting `{0}`: expected hostnames, ipFamilies, fallbackAddresses or injectHostnames"
+        "unknown setting `{0}`: expected hostnames, ipFamilies, fallbackAddresses, injectHostnames \
+         or allowedTargets"
     )]
     UnknownField(String),
     /// A setting that must be a list of strings is something else.
@@ -138,6 +142,15 @@ pub enum SettingsError {
     /// A `fallbackAddresses` entry given twice.
     #[error("`fallbackAddresses` lists {0} twice")]
     RepeatedFallbackAddress(String),
+    /// An `allowedTargets` item that is no pattern.
+    #[error(
+        "`allowedTargets` item \"{0}\" is neither a lowercase DNS name nor `*.` followed by one, \
+         e.g. *.svc.cluster.local"
+    )]
+    InvalidTargetPattern(String),
+    /// An `allowedTargets` item given twice.
+    #[error("`allowedTargets` lists \"{0}\" twice")]
+    RepeatedTargetPattern(String),
 }
 
 /// Validated settings.
@@ -153,6 +166,8 @@ pub struct Settings {
     /// Names added to every new Pod that lacks them, at the address found
     /// as for `host-gateway`; empty (the default) adds nothing.
     pub inject_hostnames: Vec<String>,
+    /// The names a `dns:NAME` entry may ask for; empty allows none.
+    pub allowed_targets: Vec<TargetPattern>,
 }
 
 impl Default for Settings {
@@ -162,6 +177,10 @@ impl Default for Settings {
             ip_families: vec![IpFamily::IPv4],
             fallback_addresses: Vec::new(),
             inject_hostnames: Vec::new(),
+            allowed_targets: DEFAULT_ALLOWED_TARGETS
+                .iter()
+                .filter_map(|item| TargetPattern::parse(item))
+                .collect(),
         }
     }
 }
@@ -197,6 +216,7 @@ impl Settings {
                     settings.inject_hostnames = parse_hostnames(value, "injectHostnames")?
                 }
                 Some("ipFamilies") => settings.ip_families = parse_ip_families(value)?,
+                Some("allowedTargets") => settings.allowed_targets = parse_allowed_targets(value)?,
                 Some(_) => settings.fallback_addresses = parse_fallback_addresses(value)?,
                 None => return Err(SettingsError::UnknownField(as_written(value))),
             }
@@ -217,10 +237,11 @@ impl Settings {
 }
 
 /// The fields the settings have.
-const FIELDS: [&str; 4] = [
+const FIELDS: [&str; 5] = [
     "hostnames",
     "injectHostnames",
     "ipFamilies",
+    "allowedTargets",
     "fallbackAddresses",
 ];
 
@@ -333,6 +354,25 @@ fn parse_fallback_addresses(value: &str) -> Result<Vec<IpAddr>, SettingsError> {
     Ok(addresses)
 }
 
+/// `allowedTargets`: empty allows no target.
+fn parse_allowed_targets(value: &str) -> Result<Vec<TargetPattern>, SettingsError> {
+    const FIELD: &str = "allowedTargets";
+    let items = strings(value, FIELD)?;
+    if !items.is_empty() {
+        check_count(FIELD, items.len(), MAX_ALLOWED_TARGETS)?;
+    }
+    let mut patterns: Vec<TargetPattern> = Vec::with_capacity(items.len());
+    for item in &items {
+        let pattern = TargetPattern::parse(item)
+            .ok_or_else(|| SettingsError::InvalidTargetPattern(as_written(item)))?;
+        if patterns.contains(&pattern) {
+            return Err(SettingsError::RepeatedTargetPattern(as_written(item)));
+        }
+        patterns.push(pattern);
+    }
+    Ok(patterns)
+}
+
 fn check_count(field: &'static str, count: usize, max: usize) -> Result<(), SettingsError> {
     if count == 0 {
         return Err(SettingsError::Empty(field));
@@ -363,7 +403,7 @@ mod tests {
             hostnames: vec!["host.k3d.internal".into(), "host.docker.internal.".into()],
             ip_families: vec![IpFamily::IPv6, IpFamily::IPv4],
             fallback_addresses: vec![ip("172.18.0.1"), ip("fd00::1")],
-            inject_hostnames: vec![],
+            ..Settings::default()
         }
     )]
     #[case::mapped_fallback_made_canonical(
@@ -389,6 +429,20 @@ mod tests {
             ..Settings::default()
         }
     )]
+    #[case::allowed_targets(
+        r#"{"allowedTargets": ["keycloak.localtest.me", "*.nip.io"]}"#,
+        Settings {
+            allowed_targets: vec![
+                TargetPattern::Exact("keycloak.localtest.me".into()),
+                TargetPattern::Suffix(".nip.io".into()),
+            ],
+            ..Settings::default()
+        }
+    )]
+    #[case::no_target_allowed(
+        r#"{"allowedTargets": []}"#,
+        Settings { allowed_targets: vec![], ..Settings::default() }
+    )]
     #[case::single_label(
         r#"{"hostnames": ["gateway"]}"#,
         Settings { hostnames: vec!["gateway".into()], ..Settings::default() }
@@ -405,7 +459,8 @@ mod tests {
     #[case::not_an_object("[]", "settings must be a JSON object")]
     #[case::unknown_field(
         r#"{"hostname": ["a"]}"#,
-        "unknown setting `hostname`: expected hostnames, ipFamilies, fallbackAddresses or injectHostnames"
+        "unknown setting `hostname`: expected hostnames, ipFamilies, fallbackAddresses, \
+         injectHostnames or allowedTargets"
     )]
     #[case::hostnames_not_a_list(r#"{"hostnames": "a"}"#, "`hostnames` must be a list of strings")]
     #[case::hostnames_with_a_number(
@@ -539,7 +594,40 @@ mod tests {
     )]
     #[case::unknown_field_as_written(
         r#"{"hostnames\n": []}"#,
-        "unknown setting `hostnames\\n`: expected hostnames, ipFamilies, fallbackAddresses or injectHostnames"
+        "unknown setting `hostnames\\n`: expected hostnames, ipFamilies, fallbackAddresses, \
+         injectHostnames or allowedTargets"
+    )]
+    #[case::target_pattern_inside_star(
+        r#"{"allowedTargets": ["*.svc.cluster.local", "db.*.com"]}"#,
+        "`allowedTargets` item \"db.*.com\" is neither a lowercase DNS name nor `*.` followed by \
+         one, e.g. *.svc.cluster.local"
+    )]
+    #[case::target_pattern_empty(
+        r#"{"allowedTargets": [""]}"#,
+        "`allowedTargets` item \"\" is neither a lowercase DNS name nor `*.` followed by one, \
+         e.g. *.svc.cluster.local"
+    )]
+    #[case::target_pattern_uppercase(
+        r#"{"allowedTargets": ["*.Svc.cluster.local"]}"#,
+        "`allowedTargets` item \"*.Svc.cluster.local\" is neither a lowercase DNS name nor `*.` \
+         followed by one, e.g. *.svc.cluster.local"
+    )]
+    #[case::target_pattern_with_a_newline_as_written(
+        r#"{"allowedTargets": ["*.nip.io\n"]}"#,
+        "`allowedTargets` item \"*.nip.io\\n\" is neither a lowercase DNS name nor `*.` \
+         followed by one, e.g. *.svc.cluster.local"
+    )]
+    #[case::target_pattern_repeated(
+        r#"{"allowedTargets": ["*.nip.io", "a.b", "*.nip.io"]}"#,
+        "`allowedTargets` lists \"*.nip.io\" twice"
+    )]
+    #[case::targets_not_a_list(
+        r#"{"allowedTargets": "*.nip.io"}"#,
+        "`allowedTargets` must be a list of strings"
+    )]
+    #[case::targets_given_twice(
+        r#"{"allowedTargets": [], "allowedTargets": ["*.nip.io"]}"#,
+        "`allowedTargets` is given twice; give each setting once"
     )]
     #[case::families_too_many(
         r#"{"ipFamilies": ["IPv4", "IPv6", "IPv4"]}"#,
@@ -573,6 +661,7 @@ mod tests {
     #[rstest]
     #[case::hostnames("hostnames", MAX_HOSTNAMES, "h{}.internal")]
     #[case::fallback_addresses("fallbackAddresses", MAX_FALLBACK_ADDRESSES, "10.0.0.{}")]
+    #[case::allowed_targets("allowedTargets", MAX_ALLOWED_TARGETS, "*.t{}.example")]
     fn rejects_too_many_items(#[case] field: &str, #[case] max: usize, #[case] item: &str) {
         let items: Vec<String> = (0..=max)
             .map(|i| item.replace("{}", &i.to_string()))
@@ -582,7 +671,10 @@ mod tests {
             Settings::from_json(json.as_bytes())
                 .unwrap_err()
                 .to_string(),
-            format!("`{field}` has 17 entries; at most 16 are allowed")
+            format!(
+                "`{field}` has {} entries; at most {max} are allowed",
+                max + 1
+            )
         );
     }
 

@@ -303,7 +303,7 @@ fn invalid_settings_are_refused_naming_the_field() {
     for (settings, message) in [
         (
             json!({"hostname": ["a"]}),
-            "unknown setting `hostname`: expected hostnames, ipFamilies, fallbackAddresses or injectHostnames",
+            "unknown setting `hostname`: expected hostnames, ipFamilies, fallbackAddresses, injectHostnames or allowedTargets",
         ),
         (
             json!({"ipFamilies": ["IPv5"]}),

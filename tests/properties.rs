@@ -307,6 +307,18 @@ fn settings_of_every_shape() -> impl Strategy<Value = Value> {
         ])
         .prop_map(str::to_string),
     ];
+    let patterns = prop::sample::select(vec![
+        "*.svc.cluster.local",
+        "*.nip.io",
+        "keycloak.localtest.me",
+        "*.nip.io",
+        "db.*.com",
+        "*",
+        "*.Svc.cluster.local",
+        "",
+        "*.",
+    ])
+    .prop_map(str::to_string);
     let list = |texts: BoxedStrategy<String>, most: usize| {
         prop_oneof![
             8 => prop::collection::vec(texts, 0..=most).prop_map(|v| json!(v)),
@@ -318,15 +330,17 @@ fn settings_of_every_shape() -> impl Strategy<Value = Value> {
         prop::option::of(list(families.boxed(), 3)),
         prop::option::of(list(addresses.boxed(), 3)),
         prop::option::of(list(names.boxed(), 18)),
+        prop::option::of(list(patterns.boxed(), 3)),
         prop::option::weighted(0.1, any_json()),
     )
-        .prop_map(|(hostnames, families, fallback, inject, stray)| {
+        .prop_map(|(hostnames, families, fallback, inject, targets, stray)| {
             let mut settings = Map::new();
             for (key, value) in [
                 ("hostnames", hostnames),
                 ("ipFamilies", families),
                 ("fallbackAddresses", fallback),
                 ("injectHostnames", inject),
+                ("allowedTargets", targets),
                 ("hostname", stray),
             ] {
                 if let Some(value) = value {

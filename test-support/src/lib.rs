@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use host_gateway_policy::{
     HOST_GATEWAY, INJECT_ANNOTATION, IpFamily, LookupError, MAX_REJECTION_BYTES, MAX_WARNING_BYTES,
-    Mutation, Rejection, Settings, Verdict, evaluate,
+    Mutation, Rejection, Settings, TargetPattern, Verdict, evaluate,
 };
 
 /// Each kind the policy must handle: its group, kind, resource and pod
@@ -1353,12 +1353,24 @@ fn payload_settings(payload: &[u8], parsed: &Value) -> Result<Settings, Vec<Stri
 }
 
 /// The settings' names, from the README.
-const REFERENCE_SETTINGS: [&str; 4] = [
+const REFERENCE_SETTINGS: [&str; 5] = [
     "hostnames",
     "ipFamilies",
     "fallbackAddresses",
     "injectHostnames",
+    "allowedTargets",
 ];
+
+/// An `allowedTargets` item as the README specifies it: a lowercase DNS
+/// name, or `*.` and one.
+fn reference_target_pattern(item: &str) -> Option<TargetPattern> {
+    match item.strip_prefix("*.") {
+        Some(suffix) => {
+            reference_dns1123(suffix).then(|| TargetPattern::Suffix(format!(".{suffix}")))
+        }
+        None => reference_dns1123(item).then(|| TargetPattern::Exact(item.to_string())),
+    }
+}
 
 /// The specification of the settings, written over `serde_json::Value`
 /// apart from `Settings::from_json`: the settings, or what the message must
@@ -1369,6 +1381,7 @@ pub fn reference_settings(value: &Value) -> Result<Settings, Vec<String>> {
         ip_families: vec![IpFamily::IPv4],
         fallback_addresses: Vec::new(),
         inject_hostnames: Vec::new(),
+        allowed_targets: vec![TargetPattern::Suffix(".svc.cluster.local".into())],
     };
     let fields = match value {
         Value::Null => return Ok(settings),
@@ -1403,6 +1416,13 @@ pub fn reference_settings(value: &Value) -> Result<Settings, Vec<String>> {
                     && written
                     && !repeats(&folded)
             }
+            "allowedTargets" => {
+                strings.len() <= 64
+                    && strings
+                        .iter()
+                        .all(|s| reference_target_pattern(s).is_some())
+                    && !repeats(&strings.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            }
             "ipFamilies" => {
                 (1..=2).contains(&strings.len())
                     && strings.iter().all(|s| *s == "IPv4" || *s == "IPv6")
@@ -1433,6 +1453,12 @@ pub fn reference_settings(value: &Value) -> Result<Settings, Vec<String>> {
             "hostnames" => settings.hostnames = strings.iter().map(|s| s.to_string()).collect(),
             "injectHostnames" => {
                 settings.inject_hostnames = strings.iter().map(|s| s.to_string()).collect()
+            }
+            "allowedTargets" => {
+                settings.allowed_targets = strings
+                    .iter()
+                    .filter_map(|s| reference_target_pattern(s))
+                    .collect()
             }
             "ipFamilies" => {
                 settings.ip_families = strings
