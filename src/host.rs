@@ -3,10 +3,10 @@
 
 use std::net::IpAddr;
 
-use kubewarden_policy_sdk::host_capabilities::net;
 use kubewarden_policy_sdk::wapc_guest;
 use serde::Serialize;
 
+use crate::json;
 use crate::lookup::LookupError;
 
 /// What the policy says when the host's DNS answer is not the SDK's
@@ -74,26 +74,30 @@ fn monotonic_ns() -> u64 {
 }
 
 /// Kubewarden's `net/v1/dns_lookup_host`: the addresses found, or why
-/// there are none, classified here once. The call and the answer are the
-/// SDK's `net::lookup_host`, but for the request: the SDK builds the JSON
-/// string as a `serde_json::Value`, whose serialiser (numbers, floats and
-/// all) costs the module 5.7 KB of its 300 KB budget to write one string.
+/// there are none, classified here once. The call is the SDK's
+/// `net::lookup_host`, but for the request and the answer: the SDK builds
+/// the request as a `serde_json::Value`, whose serialiser (numbers, floats
+/// and all) would cost the module 5.7 KB of its 300 KB budget to write one
+/// string, and reads the answer (`{"ips": [...]}`, the SDK's
+/// `LookupResponse`) with a derived reader of its own, where the policy's
+/// JSON helpers serve.
 fn lookup_host(name: &str) -> Result<Vec<IpAddr>, LookupError> {
     // A string always serialises.
     let request = serde_json::to_vec(name).unwrap_or_default();
     match wapc_guest::host_call("kubewarden", "net", "v1/dns_lookup_host", &request) {
-        Ok(answer) => match serde_json::from_slice::<net::LookupResponse>(&answer) {
-            Ok(answer) => Ok(addresses(&answer.ips)),
-            Err(_) => Err(LookupError::failed(UNREADABLE_DNS_ANSWER)),
-        },
+        Ok(answer) => addresses(&answer).ok_or_else(|| LookupError::failed(UNREADABLE_DNS_ANSWER)),
         Err(error) => Err(classify(&error.to_string())),
     }
 }
 
-/// The addresses of an answer. What does not parse (a link-local address
-/// with a zone, say) is skipped: no pod can use it.
-fn addresses(ips: &[String]) -> Vec<IpAddr> {
-    ips.iter().filter_map(|ip| ip.parse().ok()).collect()
+/// The addresses of an answer, `None` when it cannot be read. What does
+/// not parse (a link-local address with a zone, say) is skipped: no pod
+/// can use it.
+fn addresses(answer: &[u8]) -> Option<Vec<IpAddr>> {
+    let text = std::str::from_utf8(answer).ok()?;
+    let ips = json::field(text, "ips").and_then(json::elements)?;
+    let ips = ips.into_iter().filter_map(json::string);
+    Some(ips.filter_map(|ip| ip.parse().ok()).collect())
 }
 
 /// Reads the text of a failed host call. The SDK and the runtime wrap the
@@ -221,13 +225,22 @@ mod tests {
 
     #[test]
     fn unparsable_answers_are_skipped() {
-        let answer = ["fe80::1%eth0", "bogus", "fd00::2", "192.168.65.254"].map(String::from);
+        let answer = br#"{"ips": ["fe80::1%eth0", "bogus", 7, "fd00::2", "192.168.65.254"]}"#;
         assert_eq!(
-            addresses(&answer),
-            [
+            addresses(answer),
+            Some(vec![
                 IpAddr::from([0xfd00, 0, 0, 0, 0, 0, 0, 2]),
                 IpAddr::from([192, 168, 65, 254])
-            ]
+            ])
         );
+    }
+
+    #[rstest]
+    #[case::not_json(b"ips")]
+    #[case::no_list(br#"{"ips": "192.168.65.254"}"#)]
+    #[case::no_ips(br#"{"addresses": ["192.168.65.254"]}"#)]
+    #[case::not_utf8(b"{\"ips\": [\"\xff\"]}")]
+    fn unreadable_answers_are_told(#[case] answer: &[u8]) {
+        assert_eq!(addresses(answer), None);
     }
 }
