@@ -50,7 +50,8 @@ pub fn edited_names(
             let held = match ip {
                 EntryIp::HostGateway => true,
                 EntryIp::Address(ip) => stored[i].contains(&ip) || current.contains(&ip),
-                EntryIp::Other => false,
+                // Pointed elsewhere: the user's edit.
+                EntryIp::Target | EntryIp::Other => false,
             };
             kept |= u64::from(held) << i;
         }

@@ -160,13 +160,38 @@ impl Choice<'_> {
 /// over, as one that does not resolve is, but told of in a warning.
 /// `resolve` answers with the addresses the host found or why it found
 /// none.
-pub fn choose_addresses<R>(settings: &Settings, mut resolve: R) -> Choice<'_>
+pub fn choose_addresses<R>(settings: &Settings, resolve: R) -> Choice<'_>
 where
     R: FnMut(&str) -> Result<Vec<IpAddr>, LookupError>,
 {
-    let families = &settings.ip_families;
+    choose_among(
+        &settings.hostnames,
+        &settings.ip_families,
+        &settings.fallback_addresses,
+        resolve,
+    )
+}
+
+/// [`choose_addresses`] over `names`, for `families`, with `fallback`:
+/// also the choice of a `dns:` target's address (one name, no fallback).
+pub fn choose_among<'s, R>(
+    names: &'s [String],
+    families: &[IpFamily],
+    fallback: &'s [IpAddr],
+    mut resolve: R,
+) -> Choice<'s>
+where
+    R: FnMut(&str) -> Result<Vec<IpAddr>, LookupError>,
+{
+    let without_dns = |shortfall| match fallback.is_empty() {
+        true => Choice::NoAddress(shortfall),
+        false => Choice::Fallback {
+            addresses: fallback,
+            shortfall,
+        },
+    };
     let mut misses = Vec::new();
-    for hostname in &settings.hostnames {
+    for hostname in names {
         match resolve(hostname) {
             Ok(ips) => {
                 let (found, skipped) = take_answer(families, &ips, hostname);
@@ -184,7 +209,7 @@ where
                 });
             }
             // Every further lookup would be refused alike.
-            Err(LookupError::NotGranted) => return without_dns(settings, Shortfall::NotGranted),
+            Err(LookupError::NotGranted) => return without_dns(Shortfall::NotGranted),
             Err(LookupError::Failed(reason)) => misses.push(Miss::LookupFailed {
                 name: hostname.clone(),
                 reason,
@@ -199,11 +224,10 @@ where
             }),
         }
     }
-    let shortfall = Shortfall::NoAddress {
-        families: families.clone(),
+    without_dns(Shortfall::NoAddress {
+        families: families.to_vec(),
         misses,
-    };
-    without_dns(settings, shortfall)
+    })
 }
 
 impl Miss {
@@ -259,18 +283,6 @@ impl Miss {
             ip: ip.parse().expect("an address"),
             kind,
         })
-    }
-}
-
-/// The choice when DNS gave no address: the fallback addresses, if any.
-fn without_dns(settings: &Settings, shortfall: Shortfall) -> Choice<'_> {
-    if settings.fallback_addresses.is_empty() {
-        Choice::NoAddress(shortfall)
-    } else {
-        Choice::Fallback {
-            addresses: &settings.fallback_addresses,
-            shortfall,
-        }
     }
 }
 

@@ -10,6 +10,7 @@ use std::fmt;
 use crate::intent::HOSTNAMES_ANNOTATION;
 use crate::ip_family::IpFamily;
 use crate::lookup::{Miss, Shortfall, Skipped};
+use crate::target::{MAX_TARGETS, TARGET_PREFIX, TargetRefusal};
 use crate::text::{excerpt, fit, join};
 use crate::verdict::{Rejection, Warning};
 
@@ -145,6 +146,43 @@ impl fmt::Display for Rejection {
                     "spec"
                 }
             ),
+            Rejection::TargetRefused {
+                name,
+                refusal: TargetRefusal::InvalidName,
+                ..
+            } => format!(
+                "hostAliases ip \"{TARGET_PREFIX}{name}\" does not name a lowercase DNS name; \
+                 write {TARGET_PREFIX} and a Service's name, e.g. \
+                 {TARGET_PREFIX}ingress-nginx-controller.ingress-nginx.svc.cluster.local"
+            ),
+            Rejection::TargetRefused { name, allowed, .. } => format!(
+                "hostAliases ip \"{TARGET_PREFIX}{name}\" is not looked up: the policy's \
+                 allowedTargets setting ({allowed}) does not cover {name}; add the name, or a \
+                 *. pattern that covers it, to allowedTargets, or write the address itself"
+            ),
+            Rejection::TooManyTargets => format!(
+                "hostAliases ask for more than {MAX_TARGETS} different {TARGET_PREFIX} names, \
+                 and at most {MAX_TARGETS} are looked up for one object; write the others' \
+                 addresses themselves"
+            ),
+            Rejection::TargetNoAddress {
+                name,
+                shortfall: Shortfall::NotGranted,
+            } => format!(
+                "cannot replace {TARGET_PREFIX}{name} in hostAliases: this policy is not granted \
+                 the {DNS_CAPABILITY} host capability; add it to the PolicyServer's \
+                 spec.namespacedPoliciesCapabilities"
+            ),
+            Rejection::TargetNoAddress { name, shortfall } => format!(
+                "cannot replace {TARGET_PREFIX}{name} in hostAliases: {}; {}check that the name \
+                 resolves from the policy server, or write the address itself",
+                shortfall.render(1),
+                if shortfall.failed_for_now() {
+                    "retry, or "
+                } else {
+                    ""
+                }
+            ),
             Rejection::BadAnnotation(error) => format!(
                 "the pod template's annotation {HOSTNAMES_ANNOTATION} is invalid: {error}; \
                  write lowercase host names separated by commas"
@@ -189,6 +227,13 @@ impl fmt::Display for Warning {
             Warning::AnnotationIgnored(error) => {
                 let text =
                     format!("host-gateway: annotation {HOSTNAMES_ANNOTATION} ignored: {error}");
+                return f.write_str(&fit(&text, MAX_WARNING_BYTES));
+            }
+            Warning::TargetLeftOut { name, shortfall } => {
+                let text = format!(
+                    "host-gateway: the hostAliases entry {TARGET_PREFIX}{name} left out: {}",
+                    shortfall.render(1)
+                );
                 return f.write_str(&fit(&text, MAX_WARNING_BYTES));
             }
             Warning::NotInjected { names, shortfall }
@@ -261,7 +306,7 @@ pub fn rewrite_summary(
     namespace: &str,
     kind: &str,
     name: &str,
-    sources: &[(String, &str)],
+    sources: &[(String, String)],
 ) -> String {
     let namespace = match namespace {
         "" => String::new(),
@@ -606,7 +651,7 @@ mod tests {
                 "default",
                 "Pod",
                 &object_name("", Some("web-")),
-                &[("192.168.65.254".into(), "host.docker.internal")]
+                &[("192.168.65.254".into(), "host.docker.internal".into())]
             ),
             "[default] Pod/web-*: host-gateway -> 192.168.65.254 (host.docker.internal)"
         );

@@ -13,7 +13,7 @@ use crate::edit::edited_names;
 use crate::inject::{INJECT_SETTING, names_to_inject};
 use crate::intent;
 use crate::json;
-use crate::lookup::{Choice, LookupError, Shortfall, choose_addresses};
+use crate::lookup::{Choice, LookupError, Shortfall, choose_addresses, choose_among};
 use crate::messages::{object_name, rewrite_summary};
 use crate::names::union;
 use crate::pod_spec::pod_spec_path;
@@ -21,10 +21,12 @@ use crate::prefilter::may_contain_any;
 use crate::refresh::{Intent, Subject, read_intent};
 use crate::request::{Request, read_payload};
 use crate::rewrite::{
-    HOST_GATEWAY, HostAliases, host_aliases_list, names_any_of, stored_addresses,
+    Answers, HOST_GATEWAY, HostAliases, host_aliases_list, names_any_of, stored_answers,
     with_host_gateway_entry, without_stale_names,
 };
 use crate::settings::Settings;
+use crate::target::{MAX_TARGETS, TARGET_PREFIX, allowed_list, check_target};
+use crate::text::as_written;
 use crate::verdict::{Mutation, Rejection, Verdict, Warning};
 
 /// Evaluates a `validate` payload (`{"settings": ..., "request": ...}`).
@@ -54,7 +56,7 @@ where
 
 /// The steps of [`evaluate`]; each answers early (`Break`) when the request
 /// needs nothing more.
-fn evaluate_steps<R>(payload: &[u8], resolve: R) -> ControlFlow<Verdict, Verdict>
+fn evaluate_steps<R>(payload: &[u8], mut resolve: R) -> ControlFlow<Verdict, Verdict>
 where
     R: FnMut(&str) -> Result<Vec<IpAddr>, LookupError>,
 {
@@ -62,13 +64,24 @@ where
     let (settings, target) = read_target(text)?;
     quiet_update(&target)?;
     let (settings, mut plan) = plan(&target, settings)?;
-    let choice = choose_addresses(&settings, resolve);
+    let choice = match plan.needs_the_host() {
+        true => choose_addresses(&settings, &mut resolve),
+        false => Choice::Found {
+            found: Vec::new(),
+            passed: Vec::new(),
+        },
+    };
     let current = choice.addresses();
     plan.edited = user_edits(&target, &current);
     let edited = &plan.edited;
     plan.intent.refresh.retain(|name| !edited.contains(name));
-    let sources = sources(&target, &choice, &mut plan)?;
-    let rewritten = apply(&target, &plan, &current);
+    let mut sources = sources(&target, &choice, &mut plan)?;
+    let targets = target_answers(&target, &settings, &mut plan, &mut resolve, &mut sources)?;
+    let answers = Answers {
+        host: current,
+        targets,
+    };
+    let rewritten = apply(&target, &plan, &answers);
     // The address had not moved: the object goes back as it came, so a
     // re-applied manifest starts no rollout.
     if rewritten == target.object {
@@ -82,18 +95,19 @@ where
 }
 
 /// The payload as text, when it may ask anything of the policy. Nearly
-/// every request stops here: neither `host-gateway`, the intent annotation
-/// nor the setting that turns injection on occurs in it. (The annotations'
-/// keys begin with `host-gateway`.)
+/// every request stops here: neither `host-gateway`, `dns:`, the intent
+/// annotation nor the setting that turns injection on occurs in it. (The
+/// annotations' keys begin with `host-gateway`.)
 fn payload_text(payload: &[u8]) -> ControlFlow<Verdict, &str> {
+    const ASKING: [&str; 2] = [HOST_GATEWAY, TARGET_PREFIX];
     match std::str::from_utf8(payload) {
-        Ok(text) if !may_contain_any(text, &[HOST_GATEWAY, INJECT_SETTING]) => {
+        Ok(text) if !may_contain_any(text, &[HOST_GATEWAY, TARGET_PREFIX, INJECT_SETTING]) => {
             Break(Verdict::Accept)
         }
         Ok(text) => Continue(text),
         // What is not UTF-8 is no JSON: refused only where it may ask for
-        // the host, as any other payload is read only then.
-        Err(e) if may_contain_any(&String::from_utf8_lossy(payload), &[HOST_GATEWAY]) => {
+        // an address, as any other payload is read only then.
+        Err(e) if may_contain_any(&String::from_utf8_lossy(payload), &ASKING) => {
             Break(Verdict::Reject(Rejection::UnreadableRequest(e.to_string())))
         }
         Err(_) => Break(Verdict::Accept),
@@ -166,32 +180,27 @@ fn quiet_update(target: &Target) -> ControlFlow<Verdict> {
     if request.operation != "UPDATE" || (immutable.is_none() && !template_kept(target)) {
         return Continue(());
     }
-    let (object, sources) =
-        match HostAliases::with_host_gateway(target.object, target.pod_spec_path) {
-            None => (target.object.to_string(), Vec::new()),
-            Some(aliases) => {
-                let addresses = request
-                    .old_object
-                    .and_then(|old| host_aliases_list(old, target.pod_spec_path))
-                    .and_then(|stored| stored_addresses(&aliases, stored));
-                let Some(addresses) = addresses else {
-                    return match immutable {
-                        Some(kind) => Break(Verdict::Reject(Rejection::ImmutablePodSpec { kind })),
-                        None => Continue(()),
-                    };
+    let (object, sources) = match HostAliases::asking(target.object, target.pod_spec_path) {
+        None => (target.object.to_string(), Vec::new()),
+        Some(aliases) => {
+            bounded_targets(&aliases)?;
+            let answers = request
+                .old_object
+                .and_then(|old| host_aliases_list(old, target.pod_spec_path))
+                .and_then(|stored| stored_answers(&aliases, stored));
+            let Some(answers) = answers else {
+                return match immutable {
+                    Some(kind) => Break(Verdict::Reject(Rejection::ImmutablePodSpec { kind })),
+                    None => Continue(()),
                 };
-                let sources: Vec<(String, &str)> = addresses
-                    .iter()
-                    .map(|address| (address.to_string(), "stored"))
-                    .collect();
-                // Entries that name nothing add nothing to /etc/hosts: they go.
-                let object = match addresses.is_empty() {
-                    true => aliases.without_host_gateway(),
-                    false => aliases.rewrite(&addresses),
-                };
-                (object, sources)
-            }
-        };
+            };
+            let sources: Vec<(String, String)> = (answers.all().iter())
+                .map(|address| (address.to_string(), "stored".to_string()))
+                .collect();
+            // Entries that name nothing add nothing to /etc/hosts: they go.
+            (aliases.rewrite(&answers), sources)
+        }
+    };
     let edited = user_edits(target, &[]);
     let object = intent::without_names(&object, &target.metadata_path, &edited).unwrap_or(object);
     if object == target.object {
@@ -244,10 +253,19 @@ fn template_kept(target: &Target) -> bool {
         .is_some_and(|old| !template_changed(target.object, old, target.pod_spec_path))
 }
 
+/// Refuses more distinct `dns:` names than [`MAX_TARGETS`]: each costs a
+/// lookup.
+fn bounded_targets(aliases: &HostAliases) -> ControlFlow<Verdict> {
+    match aliases.targets().len() > MAX_TARGETS {
+        true => Break(Verdict::Reject(Rejection::TooManyTargets)),
+        false => Continue(()),
+    }
+}
+
 /// What one request asks of the policy.
 struct Plan<'a> {
-    /// The `hostAliases`, when they hold `host-gateway`.
-    host_gateway: Option<HostAliases<'a>>,
+    /// The `hostAliases`, when an entry asks for an address.
+    aliases: Option<HostAliases<'a>>,
     /// The names to refresh and the annotation to write.
     intent: Intent,
     /// The names to inject into a new Pod.
@@ -261,25 +279,38 @@ struct Plan<'a> {
 impl Plan<'_> {
     /// Whether the request asks for no address at all.
     fn is_empty(&self) -> bool {
-        self.host_gateway.is_none() && self.intent.refresh.is_empty() && self.inject.is_empty()
+        self.aliases.is_none() && self.intent.refresh.is_empty() && self.inject.is_empty()
+    }
+
+    /// Whether the request asks for the host's address.
+    fn needs_the_host(&self) -> bool {
+        self.aliases
+            .as_ref()
+            .is_some_and(HostAliases::asks_for_the_host)
+            || !self.intent.refresh.is_empty()
+            || !self.inject.is_empty()
     }
 }
 
 /// Plans the work, with the settings it needs, or answers a request that
 /// asks for no address. Settings are read only when an address is asked
-/// for, and refused only where `host-gateway` is.
+/// for, and refused only where `host-gateway` or `dns:` is; a `dns:` name
+/// that may not be looked up is refused before any lookup.
 fn plan<'a>(
     target: &Target<'a>,
     settings: Option<&str>,
 ) -> ControlFlow<Verdict, (Settings, Plan<'a>)> {
-    let host_gateway = HostAliases::with_host_gateway(target.object, target.pod_spec_path);
+    let aliases = HostAliases::asking(target.object, target.pod_spec_path);
+    if let Some(aliases) = &aliases {
+        bounded_targets(aliases)?;
+    }
     let subject = Subject {
         object: target.object,
         pod_spec_path: target.pod_spec_path,
         metadata_path: &target.metadata_path,
         is_pod: target.is_pod,
         is_pod_create: target.is_pod_create,
-        host_gateway: host_gateway.as_ref(),
+        host_gateway: aliases.as_ref().filter(|a| a.asks_for_the_host()),
     };
     let mut intent = match read_intent(&subject) {
         Ok(intent) => intent,
@@ -287,7 +318,7 @@ fn plan<'a>(
     };
     let warnings = std::mem::take(&mut intent.warnings);
     let mut plan = Plan {
-        host_gateway,
+        aliases,
         intent,
         inject: Vec::new(),
         warnings,
@@ -307,10 +338,13 @@ fn plan<'a>(
     let settings = match settings.map(|raw| Settings::from_json(raw.as_bytes())) {
         None => Settings::default(),
         Some(Ok(settings)) => settings,
-        // An object that holds no host-gateway is never refused.
-        Some(Err(_)) if plan.host_gateway.is_none() => return asks_nothing(plan),
+        // An object that asks for no address is never refused.
+        Some(Err(_)) if plan.aliases.is_none() => return asks_nothing(plan),
         Some(Err(e)) => return Break(Verdict::Reject(Rejection::InvalidSettings(e))),
     };
+    if let Some(aliases) = &plan.aliases {
+        allowed_targets(aliases, &settings)?;
+    }
     if target.is_pod_create {
         plan.inject = names_to_inject(
             target.object,
@@ -324,19 +358,85 @@ fn plan<'a>(
     Continue((settings, plan))
 }
 
+/// Refuses a `dns:` name that is no DNS name or that `allowedTargets`
+/// does not cover.
+fn allowed_targets(aliases: &HostAliases, settings: &Settings) -> ControlFlow<Verdict> {
+    for name in aliases.targets() {
+        if let Err(refusal) = check_target(name, &settings.allowed_targets) {
+            return Break(Verdict::Reject(Rejection::TargetRefused {
+                name: as_written(name),
+                refusal,
+                allowed: allowed_list(&settings.allowed_targets),
+            }));
+        }
+    }
+    Continue(())
+}
+
+/// Each target's addresses, looked up once each in order, adding their
+/// sources and the warnings of what was passed over. A target with no
+/// address refuses the object, but for a Pod a controller made: its entry
+/// is left out, with a warning, as a refused Pod would loop its controller.
+fn target_answers<R>(
+    target: &Target,
+    settings: &Settings,
+    plan: &mut Plan,
+    resolve: &mut R,
+    sources: &mut Vec<(String, String)>,
+) -> ControlFlow<Verdict, Vec<Vec<IpAddr>>>
+where
+    R: FnMut(&str) -> Result<Vec<IpAddr>, LookupError>,
+{
+    let targets = plan.aliases.as_ref().map_or(&[][..], HostAliases::targets);
+    let mut answers = Vec::with_capacity(targets.len());
+    for name in targets {
+        let name = [name.to_string()];
+        let choice = choose_among(&name, &settings.ip_families, &[], &mut *resolve);
+        let [name] = name.clone();
+        match choice {
+            Choice::Found { found, passed } => {
+                let addresses: Vec<IpAddr> = found.iter().map(|f| f.ip).collect();
+                let written: Vec<String> = addresses.iter().map(ToString::to_string).collect();
+                let label = format!("{TARGET_PREFIX}{name}");
+                sources.extend(written.iter().map(|a| (a.clone(), label.clone())));
+                if !passed.is_empty() {
+                    plan.warnings.push(Warning::PassedOver {
+                        passed,
+                        addresses: written,
+                        name,
+                    });
+                }
+                answers.push(addresses);
+            }
+            Choice::Fallback { shortfall, .. } | Choice::NoAddress(shortfall) => {
+                if !(target.is_pod && intent::has_controller(target.object)) {
+                    return Break(Verdict::Reject(Rejection::TargetNoAddress {
+                        name,
+                        shortfall,
+                    }));
+                }
+                plan.warnings
+                    .push(Warning::TargetLeftOut { name, shortfall });
+                answers.push(Vec::new());
+            }
+        }
+    }
+    Continue(answers)
+}
+
 /// Each address to write with where it came from (a name, or
 /// `fallbackAddresses`), adding the warning a fallback brings; or the
 /// answer when there is no address.
-fn sources<'s>(
+fn sources(
     target: &Target,
-    choice: &Choice<'s>,
+    choice: &Choice,
     plan: &mut Plan,
-) -> ControlFlow<Verdict, Vec<(String, &'s str)>> {
+) -> ControlFlow<Verdict, Vec<(String, String)>> {
     match choice {
         Choice::Found { found, passed } => {
-            let sources: Vec<(String, &str)> = found
+            let sources: Vec<(String, String)> = found
                 .iter()
-                .map(|f| (f.ip.to_string(), f.hostname))
+                .map(|f| (f.ip.to_string(), f.hostname.to_string()))
                 .collect();
             if let (false, Some(first)) = (passed.is_empty(), found.first()) {
                 plan.warnings.push(Warning::PassedOver {
@@ -354,7 +454,7 @@ fn sources<'s>(
             let addresses: Vec<String> = addresses.iter().map(ToString::to_string).collect();
             let sources = addresses
                 .iter()
-                .map(|a| (a.clone(), "fallbackAddresses"))
+                .map(|a| (a.clone(), "fallbackAddresses".to_string()))
                 .collect();
             plan.warnings.push(Warning::FallbackUsed {
                 shortfall: shortfall.clone(),
@@ -362,17 +462,26 @@ fn sources<'s>(
             });
             Continue(sources)
         }
-        Choice::NoAddress(shortfall) => Break(no_address(target, plan, shortfall.clone())),
+        Choice::NoAddress(shortfall) => {
+            no_address(target, plan, shortfall.clone())?;
+            Continue(Vec::new())
+        }
     }
 }
 
-/// The answer when no address was found. An object that asked for
+/// The answer when the host has no address. An object that asked for
 /// host-gateway cannot be admitted without one (the API server refuses the
 /// word); any other is never refused: a controller would retry its Pod
-/// forever. The names the user edited still leave the annotation.
-fn no_address(target: &Target, plan: &mut Plan, shortfall: Shortfall) -> Verdict {
-    if plan.host_gateway.is_some() {
-        return Verdict::Reject(Rejection::NoAddress(shortfall));
+/// forever. The names the user edited still leave the annotation. An
+/// object with `dns:` entries goes on, warned, with nothing to refresh or
+/// inject, for its targets to be written.
+fn no_address(target: &Target, plan: &mut Plan, shortfall: Shortfall) -> ControlFlow<Verdict> {
+    if plan
+        .aliases
+        .as_ref()
+        .is_some_and(HostAliases::asks_for_the_host)
+    {
+        return Break(Verdict::Reject(Rejection::NoAddress(shortfall)));
     }
     let refresh = &plan.intent.refresh;
     let mut warnings = std::mem::take(&mut plan.warnings);
@@ -393,16 +502,24 @@ fn no_address(target: &Target, plan: &mut Plan, shortfall: Shortfall) -> Verdict
             },
         );
     }
+    if plan.aliases.is_some() {
+        plan.warnings = warnings;
+        plan.intent.refresh.clear();
+        plan.inject.clear();
+        return Continue(());
+    }
     // No address was found: the edits are those of no current address.
-    without_lookup(target, &plan.edited, warnings)
+    Break(without_lookup(target, &plan.edited, warnings))
 }
 
-/// The object with the plan applied for `addresses`: the annotation first,
-/// then the names that must point at the current addresses, taken out of
-/// entries of other addresses and added on one more host-gateway entry
-/// (with the names to inject), which is rewritten and merged like the
-/// others: one lookup, one entry per address.
-fn apply(target: &Target, plan: &Plan, addresses: &[IpAddr]) -> String {
+/// The object with the plan applied for `answers`: the annotation first,
+/// then the names that must point at the host's current addresses, taken
+/// out of entries of other addresses and added on one more host-gateway
+/// entry (with the names to inject), which is rewritten and merged like the
+/// others: one lookup, one entry per address. The extra entry leaves the
+/// order of the targets as it was, so `answers` still match them.
+fn apply(target: &Target, plan: &Plan, answers: &Answers) -> String {
+    let addresses = &answers.host;
     let (object, path) = (target.object, target.pod_spec_path);
     let mut text = Cow::Borrowed(object);
     let refresh = &plan.intent.refresh;
@@ -423,7 +540,7 @@ fn apply(target: &Target, plan: &Plan, addresses: &[IpAddr]) -> String {
     // Names a host-gateway entry already holds get the current addresses
     // with it: the extra entry would only repeat them.
     let mut extra = union(refresh, &plan.inject);
-    if let Some(aliases) = &plan.host_gateway {
+    if let Some(aliases) = &plan.aliases {
         let asked: HashSet<Cow<str>> = aliases.host_gateway_names().collect();
         extra.retain(|name| !asked.contains(name.as_str()));
     }
@@ -432,15 +549,15 @@ fn apply(target: &Target, plan: &Plan, addresses: &[IpAddr]) -> String {
     {
         text = Cow::Owned(with_entry);
     }
-    match HostAliases::with_host_gateway(&text, path) {
-        Some(aliases) => aliases.rewrite(addresses),
+    match HostAliases::asking(&text, path) {
+        Some(aliases) => aliases.rewrite(answers),
         None => text.into_owned(),
     }
 }
 
 /// The log line of a mutation. Only a nameless object is named by its
 /// generateName: no pass for the others.
-fn summary(target: &Target, sources: &[(String, &str)]) -> String {
+fn summary(target: &Target, sources: &[(String, String)]) -> String {
     let request = &target.request;
     let generate_name = request
         .name

@@ -1,15 +1,16 @@
-//! The rewrite itself: find the `hostAliases` entries whose `ip` is
-//! `host-gateway`, and splice address(es) into the object's JSON text,
-//! keeping the list a map keyed by `ip`. Every byte outside the list is
-//! copied as it came.
+//! The rewrite itself: find the `hostAliases` entries whose `ip` asks for
+//! an address (`host-gateway`, or `dns:NAME`), and splice address(es) into
+//! the object's JSON text, keeping the list a map keyed by `ip`. Every byte
+//! outside the list is copied as it came.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::ops::Range;
 
 use crate::json;
+use crate::target::{MAX_TARGETS, TARGET_PREFIX};
 use crate::text::join;
 
 /// The `ip` value Docker's `--add-host NAME:host-gateway` made familiar.
@@ -20,6 +21,8 @@ pub const HOST_GATEWAY: &str = "host-gateway";
 pub enum EntryIp {
     /// `host-gateway`.
     HostGateway,
+    /// `dns:NAME`: NAME's address.
+    Target,
     /// An address.
     Address(IpAddr),
     /// Anything else, or nothing.
@@ -29,11 +32,66 @@ pub enum EntryIp {
 impl EntryIp {
     /// What the entry `text` has for `ip`.
     fn of(text: &str) -> Self {
-        match json::field(text, "ip").and_then(json::string) {
-            Some(ip) if ip == HOST_GATEWAY => EntryIp::HostGateway,
-            Some(ip) => ip.parse().map_or(EntryIp::Other, EntryIp::Address),
-            None => EntryIp::Other,
+        Self::read(text).0
+    }
+
+    /// What the entry `text` has for `ip`, with the name a `dns:` one asks
+    /// for.
+    fn read(text: &str) -> (Self, Option<Cow<'_, str>>) {
+        let Some(ip) = json::field(text, "ip").and_then(json::string) else {
+            return (EntryIp::Other, None);
+        };
+        if ip == HOST_GATEWAY {
+            return (EntryIp::HostGateway, None);
         }
+        let name = match &ip {
+            Cow::Borrowed(ip) => ip.strip_prefix(TARGET_PREFIX).map(Cow::Borrowed),
+            Cow::Owned(ip) => ip
+                .strip_prefix(TARGET_PREFIX)
+                .map(|n| Cow::Owned(n.to_string())),
+        };
+        match name {
+            Some(name) => (EntryIp::Target, Some(name)),
+            None => (ip.parse().map_or(EntryIp::Other, EntryIp::Address), None),
+        }
+    }
+
+    /// Whether the entry asks for an address.
+    fn asks(self) -> bool {
+        matches!(self, EntryIp::HostGateway | EntryIp::Target)
+    }
+}
+
+/// The addresses the entries that ask get: the host's for `host-gateway`,
+/// and for `dns:NAME` each target's, in the order of
+/// [`HostAliases::targets`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Answers {
+    /// The host's addresses, in order.
+    pub host: Vec<IpAddr>,
+    /// Each target's addresses, in order.
+    pub targets: Vec<Vec<IpAddr>>,
+}
+
+impl Answers {
+    /// What `entry` gets: nothing for an entry that does not ask.
+    fn of(&self, entry: &Entry) -> &[IpAddr] {
+        match entry.ip {
+            EntryIp::HostGateway => &self.host,
+            EntryIp::Target => self.targets.get(entry.target).map_or(&[], Vec::as_slice),
+            _ => &[],
+        }
+    }
+
+    /// Every address of the answers, each once.
+    pub fn all(&self) -> Vec<IpAddr> {
+        let mut all: Vec<IpAddr> = Vec::new();
+        for ip in self.host.iter().chain(self.targets.iter().flatten()) {
+            if !all.contains(ip) {
+                all.push(*ip);
+            }
+        }
+        all
     }
 }
 
@@ -44,84 +102,97 @@ struct Entry<'a> {
     text: &'a str,
     at: Range<usize>,
     ip: EntryIp,
+    /// For a `dns:` entry, its name's index in [`HostAliases::targets`].
+    target: usize,
 }
 
 /// One entry as it is written: the entry (by index), and the address it
-/// gets when it is ours to merge (a `host-gateway` entry has one unit per
-/// address).
+/// gets (by index) when it is ours to merge (an entry that asks has one
+/// unit per address).
 #[derive(Debug, Clone, Copy)]
 struct Unit {
     entry: usize,
-    address: Option<IpAddr>,
+    address: Option<usize>,
 }
 
-/// The `hostAliases` list of an object that holds at least one
-/// `host-gateway` entry, read in place.
+/// The `hostAliases` list of an object that holds at least one entry that
+/// asks for an address, read in place.
 #[derive(Debug, Clone)]
 pub struct HostAliases<'a> {
     object: &'a str,
     /// The bytes the list covers in the object.
     list: Range<usize>,
-    /// Never empty: one of them is `host-gateway`.
+    /// Never empty: one of them asks.
     entries: Vec<Entry<'a>>,
+    /// The names `dns:` entries ask for, each once, in order.
+    targets: Vec<Cow<'a, str>>,
 }
 
 impl<'a> HostAliases<'a> {
     /// The `hostAliases` list under the pod spec at `pod_spec_path`, when
-    /// an entry's `ip` is exactly `host-gateway`. Shapes other than an
-    /// array of objects (null, a string, entries without `ip`) hold nothing
-    /// to rewrite.
-    pub fn with_host_gateway(object: &'a str, pod_spec_path: &[&str]) -> Option<Self> {
+    /// an entry's `ip` is exactly `host-gateway` or starts with `dns:`.
+    /// Shapes other than an array of objects (null, a string, entries
+    /// without `ip`) hold nothing to rewrite.
+    pub fn asking(object: &'a str, pod_spec_path: &[&str]) -> Option<Self> {
         let list = host_aliases_list(object, pod_spec_path)?;
-        let entries = json::elements(list)?
-            .into_iter()
-            .map(|text| {
-                Some(Entry {
-                    text,
-                    at: json::range_in(object, text)?,
-                    ip: EntryIp::of(text),
-                })
-            })
-            .collect::<Option<Vec<Entry>>>()?;
+        let mut targets: Vec<Cow<str>> = Vec::new();
+        let mut entries = Vec::new();
+        for text in json::elements(list)? {
+            let (ip, name) = EntryIp::read(text);
+            let target = name.map_or(0, |name| match targets.iter().position(|t| *t == name) {
+                Some(i) => i,
+                // One past the bound is kept, so that the object is refused;
+                // the scan stays short, so this stays linear.
+                None if targets.len() > MAX_TARGETS => MAX_TARGETS,
+                None => {
+                    targets.push(name);
+                    targets.len() - 1
+                }
+            });
+            entries.push(Entry {
+                text,
+                at: json::range_in(object, text)?,
+                ip,
+                target,
+            });
+        }
         entries
             .iter()
-            .any(|entry| entry.ip == EntryIp::HostGateway)
+            .any(|entry| entry.ip.asks())
             .then_some(HostAliases {
                 object,
                 list: json::range_in(object, list)?,
                 entries,
+                targets,
             })
     }
 
-    /// The object with each `host-gateway` entry replaced by one copy per
-    /// address, the copy's `ip` being that address, keeping `hostAliases` a
-    /// map keyed by `ip`: all entries that end up with one of `addresses`
-    /// become one, with the union of their `hostnames` and the fields of
-    /// each. It takes the place, and wins any conflict, of the first entry
-    /// that already held the address, or else of the first rewritten one, so
-    /// the order in which a re-applied entry arrives does not matter.
-    /// Entries with other addresses stay as they are, and so does every
-    /// byte outside the list. With no address the object comes back as it
-    /// was.
-    pub fn rewrite(&self, addresses: &[IpAddr]) -> String {
-        if addresses.is_empty() {
-            return self.object.to_string();
-        }
-        self.write(addresses)
+    /// Whether an entry is `host-gateway`.
+    pub fn asks_for_the_host(&self) -> bool {
+        self.entries.iter().any(|e| e.ip == EntryIp::HostGateway)
     }
 
-    /// The object without its `host-gateway` entries, every other byte as
-    /// it came.
-    pub fn without_host_gateway(&self) -> String {
-        self.write(&[])
+    /// The names `dns:` entries ask for, each once, in order: at most
+    /// [`MAX_TARGETS`] and one more, which stands for all beyond.
+    pub fn targets(&self) -> &[Cow<'a, str>] {
+        &self.targets
     }
 
-    /// The object with each `host-gateway` entry written once per address
-    /// (none for no address) and merged as [`HostAliases::rewrite`] says.
-    fn write(&self, addresses: &[IpAddr]) -> String {
-        let units = self.units(addresses);
-        let groups = self.groups(&units, addresses.len());
-        let list = self.write_list(&units, &groups);
+    /// The object with each entry that asks replaced by one copy per
+    /// address it gets from `answers`, the copy's `ip` being that address,
+    /// keeping `hostAliases` a map keyed by `ip`: all entries that end up
+    /// with one address become one, with the union of their `hostnames`
+    /// and the fields of each. It takes the place, and wins any conflict,
+    /// of the first entry that already held the address, or else of the
+    /// first rewritten one, so the order in which a re-applied entry
+    /// arrives does not matter. Entries with other addresses stay as they
+    /// are, and so does every byte outside the list; an entry that asks
+    /// and gets no address is left out.
+    pub fn rewrite(&self, answers: &Answers) -> String {
+        let all = answers.all();
+        let units = self.units(answers, &all);
+        let groups = self.groups(&units, all.len());
+        let list = self.write_list(&units, &groups, &all);
         // The ranges come from the read, so the splice holds; were it to
         // fail, the object goes back unchanged, and the API server refuses
         // its `host-gateway` in its own words.
@@ -137,20 +208,24 @@ impl<'a> HostAliases<'a> {
             .flat_map(|entry| hostnames(entry.text))
     }
 
-    /// The entries as they are written, in order.
-    fn units(&self, addresses: &[IpAddr]) -> Vec<Unit> {
-        let mut units = Vec::with_capacity(self.entries.len() + addresses.len());
+    /// The entries as they are written, in order; `all` holds every
+    /// address of `answers` (a few dozen at most: a short scan finds one).
+    fn units(&self, answers: &Answers, all: &[IpAddr]) -> Vec<Unit> {
+        let index = |ip: &IpAddr| all.iter().position(|a| a == ip);
+        let mut units = Vec::with_capacity(self.entries.len() + all.len());
         for (entry, found) in self.entries.iter().enumerate() {
             match found.ip {
-                EntryIp::HostGateway => units.extend(addresses.iter().map(|a| Unit {
+                EntryIp::HostGateway | EntryIp::Target => {
+                    units.extend(answers.of(found).iter().map(|a| Unit {
+                        entry,
+                        address: index(a),
+                    }))
+                }
+                EntryIp::Address(ip) => units.push(Unit {
                     entry,
-                    address: Some(*a),
-                })),
-                EntryIp::Address(ip) if addresses.contains(&ip) => units.push(Unit {
-                    entry,
-                    address: Some(ip),
+                    address: index(&ip),
                 }),
-                _ => units.push(Unit {
+                EntryIp::Other => units.push(Unit {
                     entry,
                     address: None,
                 }),
@@ -163,18 +238,15 @@ impl<'a> HostAliases<'a> {
     /// first: the first that already held it (the stored entry, wherever
     /// the API server's merge put the re-applied one), else the first
     /// rewritten. One pass, and one rotation per address.
-    fn groups(&self, units: &[Unit], addresses: usize) -> HashMap<IpAddr, Vec<usize>> {
-        let mut groups: HashMap<IpAddr, Vec<usize>> = HashMap::with_capacity(addresses);
+    fn groups(&self, units: &[Unit], addresses: usize) -> Vec<Vec<usize>> {
+        let mut groups: Vec<Vec<usize>> = vec![Vec::new(); addresses];
         for unit in units {
             if let Some(address) = unit.address {
-                groups.entry(address).or_default().push(unit.entry);
+                groups[address].push(unit.entry);
             }
         }
-        for members in groups.values_mut() {
-            if let Some(held) = members
-                .iter()
-                .position(|i| self.entries[*i].ip != EntryIp::HostGateway)
-            {
+        for members in &mut groups {
+            if let Some(held) = members.iter().position(|i| !self.entries[*i].ip.asks()) {
                 members[..=held].rotate_right(1);
             }
         }
@@ -183,13 +255,13 @@ impl<'a> HostAliases<'a> {
 
     /// The new text of the list: each unit's text, between the bytes that
     /// stood between the entries.
-    fn write_list(&self, units: &[Unit], groups: &HashMap<IpAddr, Vec<usize>>) -> String {
+    fn write_list(&self, units: &[Unit], groups: &[Vec<usize>], all: &[IpAddr]) -> String {
         let (first, last) = (&self.entries[0], &self.entries[self.entries.len() - 1]);
         let mut list = String::with_capacity(self.list.len() + 64 * groups.len());
         list.push_str(&self.object[self.list.start..first.at.start]);
         let mut written = 0;
         for (k, unit) in units.iter().enumerate() {
-            let Some(text) = self.unit_text(unit, groups) else {
+            let Some(text) = self.unit_text(unit, groups, all) else {
                 continue;
             };
             if written > 0 {
@@ -205,12 +277,17 @@ impl<'a> HostAliases<'a> {
     /// What a unit writes: its entry as it came, or the merged entry of its
     /// address, written at the survivor's one unit for that address (an
     /// entry has one unit per address); nothing for the others.
-    fn unit_text(&self, unit: &Unit, groups: &HashMap<IpAddr, Vec<usize>>) -> Option<Cow<'a, str>> {
+    fn unit_text(
+        &self,
+        unit: &Unit,
+        groups: &[Vec<usize>],
+        all: &[IpAddr],
+    ) -> Option<Cow<'a, str>> {
         match unit.address {
             None => Some(Cow::Borrowed(self.entries[unit.entry].text)),
-            Some(address) => match groups.get(&address) {
-                Some(members) if members[0] == unit.entry => {
-                    Some(Cow::Owned(self.merged(members, address)))
+            Some(address) => match groups.get(address) {
+                Some(members) if members.first() == Some(&unit.entry) => {
+                    Some(Cow::Owned(self.merged(members, all[address])))
                 }
                 _ => None,
             },
@@ -235,7 +312,7 @@ impl<'a> HostAliases<'a> {
         let survivor = &self.entries[members[0]];
         let fields = json::members(survivor.text).unwrap_or_default();
         let mut edits: Vec<(Range<usize>, String)> = Vec::new();
-        let rewritten = survivor.ip == EntryIp::HostGateway;
+        let rewritten = survivor.ip.asks();
         if rewritten && let Some(range) = last_member_range(survivor.text, &fields, "ip") {
             // An IpAddr prints with no character that needs escaping.
             edits.push((range, format!("\"{address}\"")));
@@ -300,35 +377,60 @@ fn last_member_range(text: &str, fields: &[(Cow<str>, &str)], key: &str) -> Opti
         .and_then(|(_, raw)| json::range_in(text, raw))
 }
 
-/// The most addresses a re-sent `host-gateway` takes from a stored list:
-/// each `host-gateway` entry is written once per address.
+/// The most addresses a re-sent `host-gateway` or `dns:` entry takes from
+/// a stored list: each such entry is written once per address.
 const MAX_STORED_ADDRESSES: usize = 16;
 
-/// The addresses at which the stored list `stored` holds the names of the
-/// `host-gateway` entries of `aliases`, in its order, each once: what a
-/// re-sent `host-gateway` stands for (none when its entries name nothing).
-/// `None` when a name is held at no address, or the names at more than
+/// What a re-sent `host-gateway` or `dns:NAME` entry stands for: the
+/// addresses at which the stored list `stored` holds its names, in the
+/// stored order, each once (none when its entries name nothing). `None`
+/// when a name is held at no address, or the names of one entry at more
+/// than [`MAX_STORED_ADDRESSES`]. The caller bounds the targets, so that
+/// this stays linear.
+pub fn stored_answers(aliases: &HostAliases, stored: &str) -> Option<Answers> {
+    let stored: Vec<(IpAddr, Vec<Cow<str>>)> = json::elements(stored)?
+        .into_iter()
+        .filter_map(|entry| match EntryIp::of(entry) {
+            EntryIp::Address(ip) => Some((ip, hostnames(entry))),
+            _ => None,
+        })
+        .collect();
+    // What the host-gateway entries stand for, then each target's.
+    let mut found = Vec::with_capacity(1 + aliases.targets.len());
+    for ask in 0..=aliases.targets.len() {
+        let asking = aliases.entries.iter().filter(|e| match e.ip {
+            EntryIp::HostGateway => ask == 0,
+            EntryIp::Target => ask == 1 + e.target,
+            _ => false,
+        });
+        let wanted: HashSet<Cow<str>> = asking.flat_map(|e| hostnames(e.text)).collect();
+        found.push(stored_addresses(&wanted, &stored)?);
+    }
+    let mut found = found.into_iter();
+    Some(Answers {
+        host: found.next().unwrap_or_default(),
+        targets: found.collect(),
+    })
+}
+
+/// The addresses at which `stored` holds the `wanted` names, in its order,
+/// each once; `None` when a name is held nowhere, or at more than
 /// [`MAX_STORED_ADDRESSES`].
-pub fn stored_addresses(aliases: &HostAliases, stored: &str) -> Option<Vec<IpAddr>> {
-    let wanted: HashSet<Cow<str>> = aliases.host_gateway_names().collect();
+fn stored_addresses(
+    wanted: &HashSet<Cow<str>>,
+    stored: &[(IpAddr, Vec<Cow<str>>)],
+) -> Option<Vec<IpAddr>> {
     let mut held: HashSet<Cow<str>> = HashSet::new();
     let mut addresses = Vec::new();
-    for entry in json::elements(stored)? {
-        let EntryIp::Address(ip) = EntryIp::of(entry) else {
-            continue;
-        };
-        let names = hostnames(entry);
+    for (ip, names) in stored {
         if names.iter().any(|name| wanted.contains(name)) {
-            if !addresses.contains(&ip) {
-                // Bounded, so that this stays linear.
+            if !addresses.contains(ip) {
                 if addresses.len() == MAX_STORED_ADDRESSES {
                     return None;
                 }
-                addresses.push(ip);
+                addresses.push(*ip);
             }
-            for name in names {
-                held.insert(name);
-            }
+            held.extend(names.iter().cloned());
         }
     }
     wanted
@@ -470,10 +572,12 @@ mod tests {
     }
 
     fn rewrite(object: &str, path: &[&str], addresses: &[&str]) -> String {
-        HostAliases::with_host_gateway(object, path).map_or_else(
-            || object.to_string(),
-            |found| found.rewrite(&ips(addresses)),
-        )
+        let answers = Answers {
+            host: ips(addresses),
+            targets: vec![],
+        };
+        HostAliases::asking(object, path)
+            .map_or_else(|| object.to_string(), |found| found.rewrite(&answers))
     }
 
     fn rewrite_pod(aliases: Value, addresses: &[&str]) -> Value {
@@ -562,7 +666,7 @@ mod tests {
     #[case::object_null("null")]
     #[case::object_an_array(r#"[{"spec":{"hostAliases":[{"ip":"host-gateway"}]}}]"#)]
     fn odd_shapes_hold_nothing_to_rewrite(#[case] object: &str) {
-        assert!(HostAliases::with_host_gateway(object, &["spec"]).is_none());
+        assert!(HostAliases::asking(object, &["spec"]).is_none());
     }
 
     #[test]
@@ -730,9 +834,110 @@ mod tests {
     }
 
     #[test]
-    fn without_addresses_nothing_changes() {
-        let pod = r#"{"spec":{"hostAliases":[{"ip":"host-gateway"}]}}"#;
-        assert_eq!(rewrite(pod, &["spec"], &[]), pod);
+    fn without_addresses_the_entries_that_ask_are_left_out() {
+        let pod = r#"{"spec":{"hostAliases":[{"ip":"host-gateway"},{"ip":"10.0.0.1"}, {"ip":"dns:a.b"}]}}"#;
+        assert_eq!(
+            rewrite(pod, &["spec"], &[]),
+            r#"{"spec":{"hostAliases":[{"ip":"10.0.0.1"}]}}"#
+        );
+    }
+
+    /// The pod with `aliases` rewritten: the host at `host`, and each
+    /// target, in order of first appearance, at its addresses.
+    fn rewrite_targets(aliases: Value, host: &[&str], targets: Vec<Vec<&str>>) -> Value {
+        let pod = json!({"spec": {"hostAliases": aliases}}).to_string();
+        let answers = Answers {
+            host: ips(host),
+            targets: targets.iter().map(|t| ips(t)).collect(),
+        };
+        let found = HostAliases::asking(&pod, &["spec"]).unwrap();
+        let out: Value = serde_json::from_str(&found.rewrite(&answers)).unwrap();
+        out["spec"]["hostAliases"].clone()
+    }
+
+    #[test]
+    fn reads_each_target_once_in_order() {
+        let pod = r#"{"spec":{"hostAliases":[{"ip":"dns:b.svc"},{"ip":"host-gateway"},{"ip":"dns:a.svc"},{"ip":"dns\u003ab.svc"},{"ip":"dns:"}]}}"#;
+        let found = HostAliases::asking(pod, &["spec"]).unwrap();
+        assert_eq!(found.targets(), ["b.svc", "a.svc", ""]);
+        assert!(found.asks_for_the_host());
+        let only_targets = r#"{"spec":{"hostAliases":[{"ip":"dns:b.svc"}]}}"#;
+        assert!(
+            !HostAliases::asking(only_targets, &["spec"])
+                .unwrap()
+                .asks_for_the_host()
+        );
+    }
+
+    #[rstest]
+    #[case::each_target_its_address(
+        json!([{"ip": "dns:a.svc", "hostnames": ["a"], "x": 1}, {"ip": "dns:b.svc", "hostnames": ["b"]}, {"ip": "dns:a.svc", "hostnames": ["c"]}]),
+        &[],
+        vec![vec!["10.96.0.1"], vec!["10.96.0.2"]],
+        json!([{"ip": "10.96.0.1", "hostnames": ["a", "c"], "x": 1}, {"ip": "10.96.0.2", "hostnames": ["b"]}])
+    )]
+    #[case::a_target_at_the_host_merges_with_host_gateway(
+        json!([{"ip": "host-gateway", "hostnames": ["h"]}, {"ip": "dns:a.svc", "hostnames": ["a"]}]),
+        &["172.19.0.1"],
+        vec![vec!["172.19.0.1"]],
+        json!([{"ip": "172.19.0.1", "hostnames": ["h", "a"]}])
+    )]
+    #[case::a_target_merges_into_a_literal_entry(
+        json!([{"ip": "10.96.0.1", "hostnames": ["old"]}, {"ip": "dns:a.svc", "hostnames": ["a"]}]),
+        &[],
+        vec![vec!["10.96.0.1"]],
+        json!([{"ip": "10.96.0.1", "hostnames": ["old", "a"]}])
+    )]
+    #[case::two_families(
+        json!([{"ip": "dns:a.svc", "hostnames": ["a"]}]),
+        &[],
+        vec![vec!["10.96.0.1", "fd00::1"]],
+        json!([{"ip": "10.96.0.1", "hostnames": ["a"]}, {"ip": "fd00::1", "hostnames": ["a"]}])
+    )]
+    #[case::a_target_without_address_is_left_out(
+        json!([{"ip": "dns:a.svc", "hostnames": ["a"]}, {"ip": "dns:b.svc", "hostnames": ["b"]}]),
+        &[],
+        vec![vec![], vec!["10.96.0.2"]],
+        json!([{"ip": "10.96.0.2", "hostnames": ["b"]}])
+    )]
+    fn targets_get_their_addresses_merged_by_ip(
+        #[case] aliases: Value,
+        #[case] host: &[&str],
+        #[case] targets: Vec<Vec<&str>>,
+        #[case] expected: Value,
+    ) {
+        assert_eq!(rewrite_targets(aliases, host, targets), expected);
+    }
+
+    #[rstest]
+    #[case::each_its_own(
+        json!([{"ip": "host-gateway", "hostnames": ["h"]}, {"ip": "dns:a.svc", "hostnames": ["a", "a2"]}]),
+        json!([{"ip": "10.96.0.1", "hostnames": ["a", "a2"]}, {"ip": "172.19.0.1", "hostnames": ["h"]}]),
+        Some(Answers { host: ips(&["172.19.0.1"]), targets: vec![ips(&["10.96.0.1"])] })
+    )]
+    #[case::a_name_held_nowhere(
+        json!([{"ip": "dns:a.svc", "hostnames": ["a", "gone"]}]),
+        json!([{"ip": "10.96.0.1", "hostnames": ["a"]}]),
+        None
+    )]
+    #[case::one_name_asked_twice(
+        json!([{"ip": "host-gateway", "hostnames": ["x"]}, {"ip": "dns:a.svc", "hostnames": ["x"]}]),
+        json!([{"ip": "10.96.0.1", "hostnames": ["x"]}]),
+        Some(Answers { host: ips(&["10.96.0.1"]), targets: vec![ips(&["10.96.0.1"])] })
+    )]
+    #[case::nothing_named(
+        json!([{"ip": "dns:a.svc"}]),
+        json!([]),
+        Some(Answers { host: vec![], targets: vec![vec![]] })
+    )]
+    fn stored_answers_follow_each_entry(
+        #[case] aliases: Value,
+        #[case] stored: Value,
+        #[case] expected: Option<Answers>,
+    ) {
+        let pod = json!({"spec": {"hostAliases": aliases}}).to_string();
+        let found = HostAliases::asking(&pod, &["spec"]).unwrap();
+        assert_eq!(stored_answers(&found, &stored.to_string()), expected);
     }
 
     #[test]
@@ -741,7 +946,7 @@ mod tests {
             json!({"spec": {"hostAliases": [{"ip": "host-gateway"}, {"ip": "host-gateway"}]}})
                 .to_string();
         let once = rewrite(&pod, &["spec"], &["10.0.0.1", "fd00::1"]);
-        assert!(HostAliases::with_host_gateway(&once, &["spec"]).is_none());
+        assert!(HostAliases::asking(&once, &["spec"]).is_none());
         assert!(!once.contains(HOST_GATEWAY));
     }
 }

@@ -1,15 +1,24 @@
 //! In-cluster targets, the rules before any lookup: an entry whose `ip` is
 //! `dns:NAME` asks for NAME's address, and `allowedTargets` says which
-//! names may be asked for (exact names and `*.suffix` patterns). Wired into
-//! the policy in the next step of the targets issue.
+//! names may be asked for (exact names and `*.suffix` patterns).
+
+use std::fmt;
 
 use crate::names::is_dns1123_subdomain;
+use crate::text::{fit, join};
 
 /// What an entry's `ip` starts with to ask for a name's address.
 pub const TARGET_PREFIX: &str = "dns:";
 
 /// The default `allowedTargets`: in-cluster Services only.
 pub const DEFAULT_ALLOWED_TARGETS: [&str; 1] = ["*.svc.cluster.local"];
+
+/// Most distinct names the `dns:` entries of one object may ask for: each
+/// costs a lookup on the admission path.
+pub const MAX_TARGETS: usize = 16;
+
+/// Longest `allowedTargets` quoted in a message, in bytes.
+const MAX_ALLOWED_BYTES: usize = 120;
 
 /// The name an entry's `ip` asks for (`dns:NAME`), if it asks for one.
 /// The name is not checked here: see [`check_target`].
@@ -57,6 +66,28 @@ impl TargetPattern {
             TargetPattern::Suffix(suffix) => name.len() > suffix.len() && name.ends_with(suffix),
         }
     }
+}
+
+impl fmt::Display for TargetPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TargetPattern::Exact(name) => f.write_str(name),
+            TargetPattern::Suffix(suffix) => write!(f, "*{suffix}"),
+        }
+    }
+}
+
+/// `allowed` as a message quotes it: the patterns as written, bounded;
+/// `none` when empty.
+pub fn allowed_list(allowed: &[TargetPattern]) -> String {
+    if allowed.is_empty() {
+        return "none".to_string();
+    }
+    let written: Vec<String> = allowed.iter().map(ToString::to_string).collect();
+    fit(
+        &join(written.iter().map(String::as_str), ", "),
+        MAX_ALLOWED_BYTES,
+    )
 }
 
 /// Whether `name` may be looked up under `allowed`: checked before any

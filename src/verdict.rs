@@ -4,6 +4,7 @@
 use crate::intent::AnnotationError;
 use crate::lookup::{Miss, Shortfall};
 use crate::settings::SettingsError;
+use crate::target::TargetRefusal;
 
 /// What the policy answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +64,25 @@ pub enum Rejection {
         /// `Pod` or `Job`.
         kind: &'static str,
     },
+    /// A `dns:NAME` entry whose NAME may not be looked up: refused before
+    /// any lookup.
+    TargetRefused {
+        /// NAME, as written.
+        name: String,
+        /// Why.
+        refusal: TargetRefusal,
+        /// The `allowedTargets` setting, as written in it.
+        allowed: String,
+    },
+    /// More distinct `dns:` names than one object may ask for.
+    TooManyTargets,
+    /// A `dns:NAME` entry whose NAME gave no address.
+    TargetNoAddress {
+        /// NAME.
+        name: String,
+        /// Why DNS gave none.
+        shortfall: Shortfall,
+    },
 }
 
 /// Warnings returned to the API client (kubectl prints them). Each
@@ -102,6 +122,15 @@ pub enum Warning {
     NotInjected {
         /// The names not added.
         names: Vec<String>,
+        /// Why DNS gave no address.
+        shortfall: Shortfall,
+    },
+    /// No address for a `dns:NAME` entry of a Pod a controller made: the
+    /// entry is left out, since a controller would retry a refused Pod
+    /// forever.
+    TargetLeftOut {
+        /// NAME.
+        name: String,
         /// Why DNS gave no address.
         shortfall: Shortfall,
     },

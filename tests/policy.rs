@@ -107,6 +107,7 @@ fn every_fixture_has_its_outcome() {
                     path,
                     &reference_intent(&request, path),
                     &ips(&[DOCKER_V4]),
+                    &[],
                 );
                 assert_ne!(expected_object, request["object"], "{name}");
                 assert_eq!(mutated_object(&verdict), expected_object, "{name}");
@@ -231,6 +232,7 @@ fn fallback_is_used_with_a_warning() {
         path_of(&request),
         &reference_intent(&request, path_of(&request)),
         &ips(&["172.18.0.1", "fc00:f853:ccd:e793::1"]),
+        &[],
     );
     assert_eq!(mutated_object(&verdict), expected);
     assert_eq!(

@@ -17,6 +17,14 @@ const NAMES: [&str; 4] = [
     "gateway.local",
 ];
 
+/// Names `dns:` entries ask for: in-cluster Services (allowed by default)
+/// and one name outside the default `allowedTargets`.
+const TARGETS: [&str; 3] = [
+    "a.default.svc.cluster.local",
+    "b.default.svc.cluster.local",
+    "keycloak.localtest.me",
+];
+
 /// Addresses that DNS answers and stored entries share, so entries collide.
 const SHARED: [&str; 4] = ["192.168.65.254", "172.19.0.1", "fd00::1", "fd00::2"];
 
@@ -64,6 +72,11 @@ fn host_alias() -> impl Strategy<Value = Value> {
             extra.insert("hostnames".into(), json!(hostnames));
             Value::Object(extra)
         }),
+        2 => (target_ip(), prop::collection::vec("[a-z]{1,6}\\.local", 0..3), extra_fields()).prop_map(|(ip, hostnames, mut extra)| {
+            extra.insert("ip".into(), json!(ip));
+            extra.insert("hostnames".into(), json!(hostnames));
+            Value::Object(extra)
+        }),
         2 => (ip_text(), prop::collection::vec("[a-z]{1,6}\\.local", 0..3), extra_fields()).prop_map(|(ip, hostnames, mut extra)| {
             extra.insert("ip".into(), json!(ip));
             extra.insert("hostnames".into(), json!(hostnames));
@@ -72,6 +85,16 @@ fn host_alias() -> impl Strategy<Value = Value> {
         1 => any_json(),
         1 => any_json().prop_map(|ip| json!({"ip": ip})),
         1 => Just(json!({"ip": "host\u{2d}gateway ", "hostnames": []})),
+    ]
+}
+
+/// An `ip` asking for a target: mostly one of [`TARGETS`], at times a name
+/// that is no lowercase DNS name.
+fn target_ip() -> impl Strategy<Value = String> {
+    prop_oneof![
+        6 => prop::sample::select(TARGETS.to_vec()).prop_map(|name| format!("dns:{name}")),
+        1 => prop::sample::select(vec!["dns:", "dns:A.default.svc.cluster.local", "dns:a..svc"])
+            .prop_map(str::to_string),
     ]
 }
 
@@ -270,8 +293,13 @@ fn settings() -> impl Strategy<Value = Value> {
             0..3,
         ),
         any::<u8>(),
+        prop::sample::select(vec![
+            vec!["*.svc.cluster.local", "keycloak.localtest.me"],
+            vec!["*.default.svc.cluster.local"],
+            vec![],
+        ]),
     )
-        .prop_map(|(hostnames, families, fallback, omit)| {
+        .prop_map(|(hostnames, families, fallback, omit, targets)| {
             let mut settings = Map::new();
             // Leave settings out at times, so defaults are exercised too.
             if omit & 1 == 0 {
@@ -281,6 +309,9 @@ fn settings() -> impl Strategy<Value = Value> {
                 settings.insert("ipFamilies".into(), json!(families));
             }
             settings.insert("fallbackAddresses".into(), json!(fallback));
+            if omit & 4 == 0 {
+                settings.insert("allowedTargets".into(), json!(targets));
+            }
             Value::Object(settings)
         })
 }
@@ -404,16 +435,29 @@ fn escape_some(text: &str, seed: u64) -> String {
     out
 }
 
+/// An address in an answer: at times one no pod can use to reach it.
+fn answer_ip() -> impl Strategy<Value = String> {
+    prop_oneof![
+        6 => ip_text(),
+        1 => prop::sample::select(vec!["127.0.0.1", "::1", "0.0.0.0"]).prop_map(str::to_string),
+    ]
+}
+
 fn dns() -> impl Strategy<Value = ScriptedDns> {
     let answer = prop_oneof![
-        6 => prop::collection::vec(ip_text(), 0..4).prop_map(Answer::Ips),
+        6 => prop::collection::vec(answer_ip(), 0..4).prop_map(Answer::Ips),
         2 => "[A-Za-z ]{1,20}(\n[a-z ]{0,20})?".prop_map(Answer::Error),
         1 => prop::sample::select(&["Try again", "Temporary failure in name resolution"][..])
             .prop_map(|words| Answer::Error(words.to_string())),
         1 => Just(Answer::NotGranted),
     ];
-    prop::collection::vec(answer, NAMES.len()).prop_map(|answers| ScriptedDns {
-        answers: NAMES.iter().map(|n| n.to_string()).zip(answers).collect(),
+    prop::collection::vec(answer, NAMES.len() + TARGETS.len()).prop_map(|answers| ScriptedDns {
+        answers: NAMES
+            .iter()
+            .chain(&TARGETS)
+            .map(|n| n.to_string())
+            .zip(answers)
+            .collect(),
         asked: Vec::new(),
     })
 }

@@ -108,16 +108,28 @@ pub fn payload(settings: &Value, request: &Value) -> Vec<u8> {
 }
 
 /// The specification's rewrite: under `path`, each `hostAliases` entry whose
-/// `ip` is `host-gateway` becomes one copy per address; then all entries
-/// holding one of `addresses` become one, with the union of their
-/// `hostnames` (also for a lone rewritten entry) and the fields of each; it
-/// takes the place of, and wins conflicts as, the first entry that already
-/// held the address, or else the first rewritten one.
-pub fn reference_rewrite(object: &Value, path: &[&str], addresses: &[IpAddr]) -> Value {
+/// `ip` is `host-gateway` becomes one copy per address, and each whose `ip`
+/// is `dns:NAME` one copy per address of NAME in `targets` (none when it
+/// has none); then all entries holding one of those addresses become one,
+/// with the union of their `hostnames` (also for a lone rewritten entry)
+/// and the fields of each; it takes the place of, and wins conflicts as,
+/// the first entry that already held the address, or else the first
+/// rewritten one.
+pub fn reference_rewrite(
+    object: &Value,
+    path: &[&str],
+    addresses: &[IpAddr],
+    targets: &[(String, Vec<IpAddr>)],
+) -> Value {
     let mut object = object.clone();
-    if addresses.is_empty() {
+    if addresses.is_empty() && targets.is_empty() {
         return object;
     }
+    let every: Vec<IpAddr> = addresses
+        .iter()
+        .chain(targets.iter().flat_map(|(_, ips)| ips))
+        .copied()
+        .collect();
     let mut spec = &mut object;
     for key in path {
         match spec.get_mut(*key) {
@@ -131,8 +143,19 @@ pub fn reference_rewrite(object: &Value, path: &[&str], addresses: &[IpAddr]) ->
     let mut expanded: Vec<(Value, Option<IpAddr>)> = Vec::new();
     for entry in aliases.drain(..) {
         let ip = entry.get("ip").and_then(Value::as_str).map(str::to_string);
-        match ip.as_deref() {
-            Some(HOST_GATEWAY) if entry.is_object() => {
+        let target = ip.as_deref().and_then(|ip| ip.strip_prefix("dns:"));
+        let asked = match (ip.as_deref(), target) {
+            (Some(HOST_GATEWAY), _) => Some(addresses),
+            (_, Some(name)) => Some(
+                targets
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map_or(&[][..], |(_, ips)| ips.as_slice()),
+            ),
+            _ => None,
+        };
+        match (ip.as_deref(), asked) {
+            (_, Some(addresses)) if entry.is_object() => {
                 for address in addresses {
                     let mut copy = entry.clone();
                     copy["ip"] = Value::String(address.to_string());
@@ -140,11 +163,11 @@ pub fn reference_rewrite(object: &Value, path: &[&str], addresses: &[IpAddr]) ->
                     expanded.push((copy, Some(*address)));
                 }
             }
-            Some(text) => match text.parse::<IpAddr>() {
-                Ok(ip) if addresses.contains(&ip) => expanded.push((entry, Some(ip))),
+            (Some(text), _) => match text.parse::<IpAddr>() {
+                Ok(ip) if every.contains(&ip) => expanded.push((entry, Some(ip))),
                 _ => expanded.push((entry, None)),
             },
-            None => expanded.push((entry, None)),
+            (None, _) => expanded.push((entry, None)),
         }
     }
     // Each address's entries, the survivor first: the first entry that
@@ -518,6 +541,15 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
             );
             return;
         }
+        _ if changes
+            && well_formed(&parsed)
+            && path.is_some_and(|path| !reference_targets(object, path).is_empty()) =>
+        {
+            if let Some(path) = path {
+                check_targets(payload, &parsed, path, &verdict, &dns);
+            }
+            return;
+        }
         _ if well_formed(&parsed) && operation == "UPDATE" && reference_immutable(request) => {
             if let Some(path) = path {
                 check_quiet_update(request, path, &verdict, &dns);
@@ -695,7 +727,7 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
         return;
     }
     let expected = reference_without_names(
-        &reference_expected(object, path, &intent, &expected_addresses),
+        &reference_expected(object, path, &intent, &expected_addresses, &[]),
         path,
         &edited,
     );
@@ -747,6 +779,193 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
     }
 }
 
+/// Most distinct `dns:` names one object may ask for.
+const REFERENCE_MAX_TARGETS: usize = 16;
+
+/// The names the `dns:NAME` entries under `path` ask for, each once, in
+/// order.
+pub fn reference_targets(object: &Value, path: &[&str]) -> Vec<String> {
+    let mut targets: Vec<String> = Vec::new();
+    let entries = at(object, path)
+        .and_then(|spec| spec.get("hostAliases"))
+        .and_then(Value::as_array);
+    for entry in entries.into_iter().flatten() {
+        let name = entry
+            .get("ip")
+            .and_then(Value::as_str)
+            .and_then(|ip| ip.strip_prefix("dns:"));
+        if let Some(name) = name.filter(|name| !targets.iter().any(|t| t == name)) {
+            targets.push(name.to_string());
+        }
+    }
+    targets
+}
+
+/// Whether `allowedTargets` lets `name` be looked up, as the README says:
+/// a lowercase DNS name that an exact item names, or that ends in a
+/// `*.suffix` item's suffix with a label before it.
+fn reference_target_allowed(name: &str, settings: &Settings) -> bool {
+    reference_dns1123(name)
+        && settings
+            .allowed_targets
+            .iter()
+            .any(|pattern| match pattern {
+                TargetPattern::Exact(exact) => name == exact,
+                TargetPattern::Suffix(suffix) => name
+                    .strip_suffix(suffix.as_str())
+                    .is_some_and(|label| !label.is_empty()),
+            })
+}
+
+/// The `dns:` targets' part of the specification. Fully for a CREATE that
+/// carries no intent annotation and injects nothing: over 16 names refused
+/// before any lookup, then invalid settings, then a name `allowedTargets`
+/// does not cover; the host looked up only for `host-gateway`, then each
+/// name once, in order; a name without address refuses the object but for
+/// a Pod a controller made, which is admitted without the entry and warned;
+/// the rewrite merged by `ip` across every entry. Elsewhere: no `dns:`
+/// entry is ever written out, and nothing beyond is looked up.
+fn check_targets(
+    payload: &[u8],
+    parsed: &Value,
+    path: &'static [&'static str],
+    verdict: &Verdict,
+    dns: &ScriptedDns,
+) {
+    let request = &parsed["request"];
+    let object = &request["object"];
+    let targets = reference_targets(object, path);
+    if targets.len() > REFERENCE_MAX_TARGETS {
+        assert!(
+            matches!(verdict, Verdict::Reject(Rejection::TooManyTargets)),
+            "{} targets gave {verdict:?}",
+            targets.len()
+        );
+        assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
+        return;
+    }
+    if let Verdict::Mutate(mutation) = verdict {
+        let mutated: Value = serde_json::from_str(&mutation.object).expect("JSON");
+        assert!(
+            reference_targets(&mutated, path).is_empty(),
+            "a dns: entry was written out: {mutated}"
+        );
+    }
+    let simple = request["operation"] == "CREATE"
+        && reference_annotation_of(object, path).is_none()
+        && injection_settings(payload, parsed).is_none();
+    let settings = match payload_settings(payload, parsed) {
+        Ok(settings) => settings,
+        Err(fields) if simple => {
+            let Verdict::Reject(Rejection::InvalidSettings(e)) = verdict else {
+                panic!("invalid settings ({fields:?}) gave {verdict:?}");
+            };
+            let message = e.to_string();
+            assert!(
+                fields.iter().any(|f| message.contains(f.as_str())),
+                "{message}"
+            );
+            return;
+        }
+        Err(_) => return,
+    };
+    for name in &dns.asked {
+        assert!(
+            settings.hostnames.contains(name) || targets.contains(name),
+            "looked up {name}, neither a host name nor a target"
+        );
+    }
+    if !simple {
+        return;
+    }
+    if targets
+        .iter()
+        .any(|name| !reference_target_allowed(name, &settings))
+    {
+        assert!(
+            matches!(verdict, Verdict::Reject(Rejection::TargetRefused { .. })),
+            "a target not allowed gave {verdict:?}"
+        );
+        assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
+        return;
+    }
+    let host_gateway = reference_has_host_gateway(object, path);
+    let (found, host_asked) = match host_gateway {
+        true => reference_choice(&settings, dns),
+        false => (Vec::new(), 0),
+    };
+    let host = match found.is_empty() {
+        true => settings.fallback_addresses.clone(),
+        false => found.clone(),
+    };
+    let mut expected_asked: Vec<String> = settings.hostnames[..host_asked].to_vec();
+    if host_gateway && host.is_empty() {
+        assert!(
+            matches!(verdict, Verdict::Reject(Rejection::NoAddress(_))),
+            "expected no address for the host, got {verdict:?}"
+        );
+        assert_eq!(dns.asked, expected_asked);
+        return;
+    }
+    let mut warnings = usize::from(
+        host_gateway && (found.is_empty() || reference_passed_over(&settings, dns, host_asked)),
+    );
+    let made_by_a_controller = path == ["spec"]
+        && request["kind"]["kind"] == "Pod"
+        && object["metadata"]["ownerReferences"]
+            .as_array()
+            .is_some_and(|owners| owners.iter().any(|o| o["controller"] == true));
+    let mut answers: Vec<(String, Vec<IpAddr>)> = Vec::new();
+    for name in &targets {
+        expected_asked.push(name.clone());
+        let alone = Settings {
+            hostnames: vec![name.clone()],
+            fallback_addresses: Vec::new(),
+            ..settings.clone()
+        };
+        let (addresses, _) = reference_choice(&alone, dns);
+        if addresses.is_empty() && !made_by_a_controller {
+            let Verdict::Reject(Rejection::TargetNoAddress { name: named, .. }) = verdict else {
+                panic!("expected no address for {name}, got {verdict:?}");
+            };
+            assert_eq!(named, name);
+            assert!(verdict_message(verdict).contains(&format!("dns:{name}")));
+            assert_eq!(dns.asked, expected_asked);
+            return;
+        }
+        warnings += usize::from(addresses.is_empty() || reference_passed_over(&alone, dns, 1));
+        answers.push((name.clone(), addresses));
+    }
+    assert_eq!(
+        dns.asked, expected_asked,
+        "lookups out of order or repeated"
+    );
+    let intent = reference_intent(request, path);
+    let expected = reference_expected(object, path, &intent, &host, &answers);
+    match verdict {
+        Verdict::Mutate(mutation) => {
+            let mutated: Value = serde_json::from_str(&mutation.object).expect("JSON");
+            assert_eq!(mutated, expected);
+            assert_eq!(mutation.warnings.len(), warnings, "{:?}", mutation.warnings);
+        }
+        Verdict::Warn(given) => {
+            assert_eq!(&expected, object);
+            assert_eq!(given.len(), warnings);
+        }
+        Verdict::Accept => {
+            assert_eq!(&expected, object);
+            assert_eq!(warnings, 0);
+        }
+        Verdict::Reject(_) => panic!("expected the targets written, got {verdict:?}"),
+    }
+}
+
+/// The intent annotation of the object's Pod metadata, if any.
+fn reference_annotation_of<'v>(object: &'v Value, path: &[&'static str]) -> Option<&'v Value> {
+    at(object, &metadata_of(path))
+        .and_then(|metadata| metadata["annotations"].get(REFERENCE_ANNOTATION))
+}
+
 /// Whether the request's kind has a pod spec that cannot change once
 /// created: a Pod's spec, a Job's template.
 fn reference_immutable(request: &Value) -> bool {
@@ -782,7 +1001,7 @@ fn check_quiet_update(
         match reference_stored_addresses(object, &request["oldObject"], path) {
             // host-gateway entries that name nothing go.
             Some(addresses) if addresses.is_empty() => reference_without_host_gateway(object, path),
-            Some(addresses) => reference_rewrite(object, path, &addresses),
+            Some(addresses) => reference_rewrite(object, path, &addresses, &[]),
             None => {
                 assert!(
                     matches!(verdict, Verdict::Reject(Rejection::ImmutablePodSpec { .. })),
@@ -1255,6 +1474,7 @@ pub fn reference_expected(
     path: &[&'static str],
     intent: &ReferenceIntent,
     addresses: &[IpAddr],
+    targets: &[(String, Vec<IpAddr>)],
 ) -> Value {
     let mut object = object.clone();
     if let Some(value) = &intent.annotation {
@@ -1264,7 +1484,7 @@ pub fn reference_expected(
         for key in parent {
             match target.get_mut(*key) {
                 Some(inner) => target = inner,
-                None => return reference_rewrite(&object, path, addresses),
+                None => return reference_rewrite(&object, path, addresses, targets),
             }
         }
         // Written only where each level is an object, or absent or null.
@@ -1324,7 +1544,7 @@ pub fn reference_expected(
             }
         }
     }
-    reference_rewrite(&object, path, addresses)
+    reference_rewrite(&object, path, addresses, targets)
 }
 
 /// The settings of a `validate` payload, as [`reference_settings`] reads

@@ -196,6 +196,7 @@ pub fn expected_object(request: &Value, address: &str) -> Value {
         path,
         &crate::reference_intent(request, path),
         &[address.parse().unwrap()],
+        &[],
     )
 }
 

@@ -1,0 +1,400 @@
+//! In-cluster targets through the public API: an entry whose `ip` is
+//! `dns:NAME` gets NAME's address, behind `allowedTargets`.
+
+use rstest::rstest;
+use serde_json::{Value, json};
+
+use host_gateway_policy::{Verdict, evaluate};
+use host_gateway_test_support::{Answer, ScriptedDns, payload, read_fixture};
+
+const INGRESS: &str = "ingress-nginx-controller.ingress-nginx.svc.cluster.local";
+const INGRESS_IP: &str = "10.96.12.34";
+const TRAEFIK: &str = "traefik.kube-system.svc.cluster.local";
+const TRAEFIK_IP: &str = "10.43.0.20";
+const DOCKER: &str = "host.docker.internal";
+
+fn dns() -> ScriptedDns {
+    ScriptedDns::docker_desktop()
+        .with(INGRESS, &[INGRESS_IP])
+        .with(TRAEFIK, &[TRAEFIK_IP])
+}
+
+fn target(name: &str) -> String {
+    format!("dns:{name}")
+}
+
+/// The sample Pod with these `hostAliases`.
+fn pod(aliases: Value) -> Value {
+    let mut request = read_fixture("pod_without_host_aliases.json");
+    request["object"]["spec"]["hostAliases"] = aliases;
+    request
+}
+
+fn run(dns: &mut ScriptedDns, request: &Value, settings: Value) -> Verdict {
+    evaluate(&payload(&settings, request), |name| dns.resolve(name))
+}
+
+fn aliases_of(verdict: &Verdict, pointer: &str) -> Value {
+    match verdict {
+        Verdict::Mutate(mutation) => {
+            let object: Value = serde_json::from_str(&mutation.object).unwrap();
+            object.pointer(pointer).unwrap().clone()
+        }
+        other => panic!("expected a mutation, got {other:?}"),
+    }
+}
+
+fn rejection(verdict: Verdict) -> String {
+    match verdict {
+        Verdict::Reject(rejection) => rejection.to_string(),
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_entry_gets_its_targets_address_and_keeps_the_rest() {
+    let request = pod(json!([
+        {"ip": "10.0.0.7", "hostnames": ["static.internal"]},
+        {"hostnames": ["keycloak.localtest.me"], "ip": target(INGRESS), "zzFuture": 1},
+    ]));
+    let mut dns = dns();
+    let verdict = run(&mut dns, &request, json!({}));
+    assert_eq!(
+        aliases_of(&verdict, "/spec/hostAliases"),
+        json!([
+            {"ip": "10.0.0.7", "hostnames": ["static.internal"]},
+            {"hostnames": ["keycloak.localtest.me"], "ip": INGRESS_IP, "zzFuture": 1},
+        ])
+    );
+    // Only the target is looked up: no host, no chain.
+    assert_eq!(dns.asked, [INGRESS]);
+    let Verdict::Mutate(mutation) = verdict else {
+        unreachable!()
+    };
+    assert_eq!(
+        mutation.summary,
+        format!("[default] Pod/web: host-gateway -> {INGRESS_IP} (dns:{INGRESS})")
+    );
+    assert!(mutation.warnings.is_empty());
+}
+
+#[test]
+fn each_distinct_target_is_looked_up_once_in_order() {
+    let request = pod(json!([
+        {"ip": target(TRAEFIK), "hostnames": ["a.localtest.me"]},
+        {"ip": target(INGRESS), "hostnames": ["b.localtest.me"]},
+        {"ip": target(TRAEFIK), "hostnames": ["c.localtest.me"]},
+    ]));
+    let mut dns = dns();
+    let verdict = run(&mut dns, &request, json!({}));
+    assert_eq!(dns.asked, [TRAEFIK, INGRESS]);
+    assert_eq!(
+        aliases_of(&verdict, "/spec/hostAliases"),
+        json!([
+            {"ip": TRAEFIK_IP, "hostnames": ["a.localtest.me", "c.localtest.me"]},
+            {"ip": INGRESS_IP, "hostnames": ["b.localtest.me"]},
+        ])
+    );
+}
+
+#[rstest]
+#[case::in_order(&["10.96.0.9", "fd00::2", "10.96.0.3", "fd00::1"])]
+#[case::shuffled(&["fd00::1", "10.96.0.3", "fd00::2", "10.96.0.9"])]
+fn the_lowest_address_of_each_family_in_settings_order(#[case] answer: &[&str]) {
+    let request = pod(json!([{"ip": target(INGRESS), "hostnames": ["k.localtest.me"]}]));
+    let mut dns = ScriptedDns::default().with(INGRESS, answer);
+    let verdict = run(&mut dns, &request, json!({"ipFamilies": ["IPv6", "IPv4"]}));
+    assert_eq!(
+        aliases_of(&verdict, "/spec/hostAliases"),
+        json!([
+            {"ip": "fd00::1", "hostnames": ["k.localtest.me"]},
+            {"ip": "10.96.0.3", "hostnames": ["k.localtest.me"]},
+        ])
+    );
+}
+
+#[test]
+fn targets_host_gateway_and_literals_merge_by_ip() {
+    let request = pod(json!([
+        {"ip": "host-gateway", "hostnames": ["host.local"]},
+        {"ip": INGRESS_IP, "hostnames": ["old.localtest.me"]},
+        {"ip": target(INGRESS), "hostnames": ["k.localtest.me"]},
+        {"ip": target(TRAEFIK), "hostnames": ["t.localtest.me"]},
+    ]));
+    // Traefik's Service answers at the host's address here.
+    let mut dns = ScriptedDns::default()
+        .with(DOCKER, &["192.168.65.254"])
+        .with(INGRESS, &[INGRESS_IP])
+        .with(TRAEFIK, &["192.168.65.254"]);
+    let verdict = run(&mut dns, &request, json!({}));
+    assert_eq!(dns.asked, [DOCKER, INGRESS, TRAEFIK]);
+    assert_eq!(
+        aliases_of(&verdict, "/spec/hostAliases"),
+        json!([
+            {"ip": "192.168.65.254", "hostnames": ["host.local", "t.localtest.me"]},
+            {"ip": INGRESS_IP, "hostnames": ["old.localtest.me", "k.localtest.me"]},
+        ])
+    );
+}
+
+#[rstest]
+#[case::outside_the_default(
+    json!({}),
+    "keycloak.localtest.me",
+    "hostAliases ip \"dns:keycloak.localtest.me\" is not looked up: the policy's allowedTargets \
+     setting (*.svc.cluster.local) does not cover keycloak.localtest.me; add the name, or a *. \
+     pattern that covers it, to allowedTargets, or write the address itself"
+)]
+#[case::none_allowed(
+    json!({"allowedTargets": []}),
+    INGRESS,
+    "hostAliases ip \"dns:ingress-nginx-controller.ingress-nginx.svc.cluster.local\" is not \
+     looked up: the policy's allowedTargets setting (none) does not cover \
+     ingress-nginx-controller.ingress-nginx.svc.cluster.local; add the name, or a *. pattern \
+     that covers it, to allowedTargets, or write the address itself"
+)]
+#[case::a_lookalike(
+    json!({}),
+    "evilsvc.cluster.local",
+    "hostAliases ip \"dns:evilsvc.cluster.local\" is not looked up: the policy's allowedTargets \
+     setting (*.svc.cluster.local) does not cover evilsvc.cluster.local; add the name, or a *. \
+     pattern that covers it, to allowedTargets, or write the address itself"
+)]
+#[case::uppercase(
+    json!({}),
+    "Web.default.svc.cluster.local",
+    "hostAliases ip \"dns:Web.default.svc.cluster.local\" does not name a lowercase DNS name; \
+     write dns: and a Service's name, e.g. \
+     dns:ingress-nginx-controller.ingress-nginx.svc.cluster.local"
+)]
+#[case::empty(
+    json!({}),
+    "",
+    "hostAliases ip \"dns:\" does not name a lowercase DNS name; write dns: and a Service's name, \
+     e.g. dns:ingress-nginx-controller.ingress-nginx.svc.cluster.local"
+)]
+#[case::a_newline_as_written(
+    json!({}),
+    "web.default.svc.cluster.local\n",
+    "hostAliases ip \"dns:web.default.svc.cluster.local\\n\" does not name a lowercase DNS name; \
+     write dns: and a Service's name, e.g. \
+     dns:ingress-nginx-controller.ingress-nginx.svc.cluster.local"
+)]
+fn a_name_that_may_not_be_looked_up_is_refused_before_any_lookup(
+    #[case] settings: Value,
+    #[case] name: &str,
+    #[case] message: &str,
+) {
+    let request = pod(json!([
+        {"ip": "host-gateway", "hostnames": ["host.local"]},
+        {"ip": target(INGRESS), "hostnames": ["k.localtest.me"]},
+        {"ip": target(name), "hostnames": ["x.localtest.me"]},
+    ]));
+    let mut dns = dns().with(name, &["10.0.0.1"]);
+    assert_eq!(rejection(run(&mut dns, &request, settings)), message);
+    assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
+}
+
+#[rstest]
+#[case::exact(json!({"allowedTargets": ["keycloak.localtest.me"]}))]
+#[case::suffix(json!({"allowedTargets": ["*.svc.cluster.local", "*.localtest.me"]}))]
+fn allowed_targets_widen_what_may_be_looked_up(#[case] settings: Value) {
+    let request = pod(json!([{"ip": "dns:keycloak.localtest.me", "hostnames": ["k"]}]));
+    let mut dns = ScriptedDns::default().with("keycloak.localtest.me", &["172.18.0.3"]);
+    let verdict = run(&mut dns, &request, settings);
+    assert_eq!(
+        aliases_of(&verdict, "/spec/hostAliases"),
+        json!([{"ip": "172.18.0.3", "hostnames": ["k"]}])
+    );
+}
+
+fn services(count: usize) -> (Value, ScriptedDns) {
+    let mut dns = ScriptedDns::default();
+    let mut aliases = Vec::new();
+    for i in 0..count {
+        let name = format!("s{i}.default.svc.cluster.local");
+        dns = dns.with(&name, &[&format!("10.96.0.{}", i + 1)]);
+        aliases.push(json!({"ip": target(&name), "hostnames": [format!("s{i}.local")]}));
+    }
+    (pod(Value::Array(aliases)), dns)
+}
+
+#[test]
+fn sixteen_targets_are_looked_up_and_seventeen_refused_before_any_lookup() {
+    let (request, mut dns) = services(16);
+    let verdict = run(&mut dns, &request, json!({}));
+    assert_eq!(
+        aliases_of(&verdict, "/spec/hostAliases")
+            .as_array()
+            .unwrap()
+            .len(),
+        16
+    );
+    assert_eq!(dns.asked.len(), 16);
+
+    let (request, mut dns) = services(17);
+    assert_eq!(
+        rejection(run(&mut dns, &request, json!({}))),
+        "hostAliases ask for more than 16 different dns: names, and at most 16 are looked up \
+         for one object; write the others' addresses themselves"
+    );
+    assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
+}
+
+#[test]
+fn fifty_thousand_entries_with_two_targets_ask_two_names() {
+    let aliases: Vec<Value> = (0..50_000)
+        .map(|i| {
+            let name = if i % 2 == 0 { INGRESS } else { TRAEFIK };
+            json!({"ip": target(name), "hostnames": [format!("h{i}.local")]})
+        })
+        .collect();
+    let request = pod(Value::Array(aliases));
+    let mut dns = dns();
+    let verdict = run(&mut dns, &request, json!({}));
+    assert_eq!(dns.asked, [INGRESS, TRAEFIK]);
+    let written = aliases_of(&verdict, "/spec/hostAliases");
+    assert_eq!(written.as_array().unwrap().len(), 2);
+    assert_eq!(written[0]["hostnames"].as_array().unwrap().len(), 25_000);
+}
+
+#[rstest]
+#[case::does_not_resolve(
+    Answer::Error("Name does not resolve".into()),
+    "cannot replace dns:ingress-nginx-controller.ingress-nginx.svc.cluster.local in hostAliases: \
+     no IPv4 address for ingress-nginx-controller.ingress-nginx.svc.cluster.local (Name does \
+     not resolve); check that the name resolves from the policy server, or write the address \
+     itself"
+)]
+#[case::fails_for_now(
+    Answer::Error("Try again".into()),
+    "cannot replace dns:ingress-nginx-controller.ingress-nginx.svc.cluster.local in hostAliases: \
+     no IPv4 address for ingress-nginx-controller.ingress-nginx.svc.cluster.local (failed for \
+     now: Try again); retry, or check that the name resolves from the policy server, or write \
+     the address itself"
+)]
+#[case::only_loopback(
+    Answer::Ips(vec!["127.0.0.1".into()]),
+    "cannot replace dns:ingress-nginx-controller.ingress-nginx.svc.cluster.local in hostAliases: \
+     no IPv4 address for ingress-nginx-controller.ingress-nginx.svc.cluster.local (skipped \
+     127.0.0.1, a loopback address); check that the name resolves from the policy server, or \
+     write the address itself"
+)]
+#[case::not_granted(
+    Answer::NotGranted,
+    "cannot replace dns:ingress-nginx-controller.ingress-nginx.svc.cluster.local in hostAliases: \
+     this policy is not granted the net/v1/dns_lookup_host host capability; add it to the \
+     PolicyServer's spec.namespacedPoliciesCapabilities"
+)]
+fn a_target_without_address_refuses_the_object_naming_it(
+    #[case] answer: Answer,
+    #[case] message: &str,
+) {
+    let request = pod(json!([{"ip": target(INGRESS), "hostnames": ["k.localtest.me"]}]));
+    let mut dns = ScriptedDns::docker_desktop().with_answer(INGRESS, answer);
+    // The fallback stands for the host, never for a target.
+    let settings = json!({"fallbackAddresses": ["172.18.0.1"]});
+    assert_eq!(rejection(run(&mut dns, &request, settings)), message);
+    assert_eq!(dns.asked, [INGRESS]);
+}
+
+#[test]
+fn a_pod_a_controller_made_is_admitted_without_the_entry() {
+    let mut request = pod(json!([
+        {"ip": "10.0.0.7", "hostnames": ["static.internal"]},
+        {"ip": target(INGRESS), "hostnames": ["k.localtest.me"]},
+    ]));
+    request["object"]["metadata"]["ownerReferences"] = json!([{
+        "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-5d9c",
+        "uid": "u", "controller": true,
+    }]);
+    let mut dns = ScriptedDns::default();
+    let Verdict::Mutate(mutation) = run(&mut dns, &request, json!({})) else {
+        panic!("expected a mutation");
+    };
+    let object: Value = serde_json::from_str(&mutation.object).unwrap();
+    assert_eq!(
+        object["spec"]["hostAliases"],
+        json!([{"ip": "10.0.0.7", "hostnames": ["static.internal"]}])
+    );
+    let warnings: Vec<String> = mutation.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [format!(
+            "host-gateway: the hostAliases entry dns:{INGRESS} left out: no IPv4 address for \
+             {INGRESS} (Name does not resolve)"
+        )]
+    );
+}
+
+#[test]
+fn a_skipped_address_is_told_of() {
+    let request = pod(json!([{"ip": target(INGRESS), "hostnames": ["k.localtest.me"]}]));
+    let mut dns = ScriptedDns::default().with(INGRESS, &["127.0.0.1", INGRESS_IP]);
+    let Verdict::Mutate(mutation) = run(&mut dns, &request, json!({})) else {
+        panic!("expected a mutation");
+    };
+    let warnings: Vec<String> = mutation.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [format!(
+            "host-gateway: {INGRESS} (skipped 127.0.0.1, a loopback address); used {INGRESS_IP} \
+             from {INGRESS}"
+        )]
+    );
+}
+
+#[test]
+fn a_template_gets_the_address_too() {
+    let mut request = read_fixture("deployment_host_gateway.json");
+    request["object"]["spec"]["template"]["spec"]["hostAliases"] =
+        json!([{"ip": target(INGRESS), "hostnames": ["k.localtest.me"]}]);
+    let mut dns = dns();
+    let verdict = run(&mut dns, &request, json!({}));
+    assert_eq!(
+        aliases_of(&verdict, "/spec/template/spec/hostAliases"),
+        json!([{"ip": INGRESS_IP, "hostnames": ["k.localtest.me"]}])
+    );
+    assert_eq!(dns.asked, [INGRESS]);
+}
+
+#[test]
+fn invalid_settings_refuse_an_object_with_a_target() {
+    let request = pod(json!([{"ip": target(INGRESS), "hostnames": ["k.localtest.me"]}]));
+    let mut dns = dns();
+    let message = rejection(run(
+        &mut dns,
+        &request,
+        json!({"allowedTargets": ["db.*.com"]}),
+    ));
+    assert!(
+        message.starts_with("host-gateway policy settings are invalid: `allowedTargets` item"),
+        "{message}"
+    );
+    assert!(dns.asked.is_empty());
+}
+
+#[test]
+fn a_reapplied_pod_keeps_the_stored_address_of_its_target() {
+    let mut request = pod(json!([
+        {"ip": target(INGRESS), "hostnames": ["k.localtest.me"]},
+        {"ip": "host-gateway", "hostnames": ["host.local"]},
+    ]));
+    request["operation"] = json!("UPDATE");
+    let mut stored = request["object"].clone();
+    stored["spec"]["hostAliases"] = json!([
+        {"ip": INGRESS_IP, "hostnames": ["k.localtest.me"]},
+        {"ip": "192.168.65.254", "hostnames": ["host.local"]},
+    ]);
+    request["oldObject"] = stored.clone();
+    // Both moved since: the stored addresses stand, and nothing is asked.
+    let mut dns = ScriptedDns::default()
+        .with(INGRESS, &["10.96.99.99"])
+        .with(DOCKER, &["192.168.65.3"]);
+    let verdict = run(&mut dns, &request, json!({}));
+    assert_eq!(
+        aliases_of(&verdict, "/spec/hostAliases"),
+        stored["spec"]["hostAliases"]
+    );
+    assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
+}
