@@ -443,3 +443,35 @@ hostaliases() {
   [ "$status" -eq 0 ]
   [ "$output" = '{"hostAliases":[{"hostnames":["db.local","cache.local","host.docker.internal"],"ip":"192.168.65.254"}],"annotation":"db.local,cache.local","allowed":true,"warnings":null}' ]
 }
+
+@test "dns: a Pod's entry gets the Service's address, its other fields kept; only that name is looked up" {
+  run hostaliases in_cluster.yml pod_dns_target.json
+  [ "$status" -eq 0 ]
+  [ "$output" = '{"hostAliases":[{"ip":"10.0.0.7","hostnames":["static.internal"]},{"ip":"10.96.12.34","hostnames":["keycloak.localtest.me","grafana.localtest.me"],"zzFutureAliasField":7}],"annotation":null,"allowed":true,"warnings":null}' ] || fail "$output"
+}
+
+@test "dns: a Deployment's template gets the Service's address" {
+  run hostaliases in_cluster.yml deployment_dns_target.json
+  [ "$status" -eq 0 ]
+  [ "$output" = '{"hostAliases":[{"ip":"10.0.0.7","hostnames":["static.internal"]},{"ip":"10.96.12.34","hostnames":["keycloak.localtest.me"]}],"annotation":null,"allowed":true,"warnings":null}' ] || fail "$output"
+}
+
+@test "dns: a name outside allowedTargets is refused before any lookup, saying how to allow it" {
+  run query '.allowed, .status.message' no_lookups.yml pod_dns_target_not_allowed.json
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "false" ]
+  [ "${lines[1]}" = "hostAliases ip \"dns:keycloak.localtest.me\" is not looked up: the policy's allowedTargets setting (*.svc.cluster.local) does not cover keycloak.localtest.me; add the name, or a *. pattern that covers it, to allowedTargets, or write the address itself" ] || fail "$output"
+}
+
+@test "dns: a Service that does not resolve refuses the Pod, naming it" {
+  run query '.allowed, .status.message' target_missing.yml pod_dns_target.json
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "false" ]
+  [ "${lines[1]}" = "cannot replace dns:ingress-nginx-controller.ingress-nginx.svc.cluster.local in hostAliases: no IPv4 address for ingress-nginx-controller.ingress-nginx.svc.cluster.local (Name does not resolve); check that the name resolves from the policy server, or write the address itself" ] || fail "$output"
+}
+
+@test "allowedTargets: a malformed pattern is refused when the policy loads, naming the item" {
+  run kwctl run --request-path test_data/pod_dns_target.json --settings-json '{"allowedTargets":["*.svc.cluster.local","db.*.com"]}' annotated-policy.wasm
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'`allowedTargets` item "db.*.com" is neither a lowercase DNS name nor `*.` followed by one, e.g. *.svc.cluster.local'* ]] || fail "$output"
+}

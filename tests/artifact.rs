@@ -14,8 +14,16 @@ const DOCKER: &str = "host.docker.internal";
 const DOCKER_V4: &str = "192.168.65.254";
 const DOCKER_V6: &str = "fdc4:f303:9324::254";
 
+const INGRESS: &str = "ingress-nginx-controller.ingress-nginx.svc.cluster.local";
+const INGRESS_IP: &str = "10.96.12.34";
+
+/// Docker Desktop's host name, and an ingress controller's Service as
+/// cluster DNS answers it.
 fn docker_desktop() -> Policy {
-    Policy::new(&[(DOCKER, ips(&[DOCKER_V6, DOCKER_V4]))])
+    Policy::new(&[
+        (DOCKER, ips(&[DOCKER_V6, DOCKER_V4])),
+        (INGRESS, ips(&[INGRESS_IP])),
+    ])
 }
 
 #[test]
@@ -98,6 +106,26 @@ fn every_fixture_gets_its_outcome_and_only_its_patch() {
                 let patch = evaluation.patch.clone().expect("a patch");
                 assert_eq!(patch, expected_patch(&request, DOCKER_V4), "{name}");
                 assert_eq!(policy.host_log().lookups, [DOCKER], "{name}");
+                mutated += 1;
+            }
+            // `dns:` entries get the Service's address, and only it is
+            // looked up.
+            "target" => {
+                let patch = evaluation.patch.clone().expect("a patch");
+                let path = host_gateway_test_support::reference_path(
+                    request["kind"]["group"].as_str().unwrap(),
+                    request["kind"]["kind"].as_str().unwrap(),
+                )
+                .unwrap();
+                let expected = host_gateway_test_support::reference_expected(
+                    &request["object"],
+                    path,
+                    &host_gateway_test_support::reference_intent(&request, path),
+                    &[],
+                    &[(INGRESS.to_string(), vec![INGRESS_IP.parse().unwrap()])],
+                );
+                assert_eq!(patched(&request["object"], &patch), expected, "{name}");
+                assert_eq!(policy.host_log().lookups, [INGRESS], "{name}");
                 mutated += 1;
             }
             other => panic!("{name}: unknown outcome {other}"),

@@ -408,15 +408,17 @@ fn metadata_rules_are_the_handled_kinds() {
 }
 
 /// The CEL selects each handled kind's object when, and only when, its pod
-/// spec holds host-gateway.
-#[test]
-fn match_conditions_know_every_handled_kind() {
+/// spec holds host-gateway or a `dns:` target.
+#[rstest::rstest]
+fn match_conditions_know_every_handled_kind(
+    #[values("host-gateway", "dns:web.default.svc.cluster.local")] ip: &str,
+) {
     for (group, kind, _, pod_spec) in REFERENCE_KINDS {
-        let mut object = json!({"hostAliases": [{"ip": "host-gateway"}]});
+        let mut object = json!({"hostAliases": [{"ip": ip}]});
         for key in pod_spec.iter().rev() {
             object = json!({ *key: object });
         }
-        let mut one_level_up = json!({"hostAliases": [{"ip": "host-gateway"}]});
+        let mut one_level_up = json!({"hostAliases": [{"ip": ip}]});
         for key in pod_spec[1..].iter().rev() {
             one_level_up = json!({ *key: one_level_up });
         }

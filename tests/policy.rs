@@ -12,13 +12,15 @@ use host_gateway_policy::{
 };
 use host_gateway_test_support::{
     REFERENCE_KINDS, ScriptedDns, outcomes, payload, read_fixture, reference_expected,
-    reference_intent,
+    reference_has_host_gateway, reference_intent,
 };
 
 const DOCKER: &str = "host.docker.internal";
 const K3D: &str = "host.k3d.internal";
 const DOCKER_V4: &str = "192.168.65.254";
 const DOCKER_V6: &str = "fdc4:f303:9324::254";
+const INGRESS: &str = "ingress-nginx-controller.ingress-nginx.svc.cluster.local";
+const INGRESS_IP: &str = "10.96.12.34";
 
 /// Runs the policy on a request with this DNS.
 trait Evaluate {
@@ -112,6 +114,27 @@ fn every_fixture_has_its_outcome() {
                 assert_ne!(expected_object, request["object"], "{name}");
                 assert_eq!(mutated_object(&verdict), expected_object, "{name}");
                 assert_eq!(dns.asked, [DOCKER], "{name}");
+            }
+            // `dns:` entries get the target's address; the host is looked
+            // up first where host-gateway asks for it too.
+            "target" => {
+                let mut dns = ScriptedDns::docker_desktop().with(INGRESS, &[INGRESS_IP]);
+                let verdict = dns.evaluate(&request, &json!({}));
+                let path = path_of(&request);
+                let asks_host = reference_has_host_gateway(&request["object"], path);
+                let host = if asks_host { ips(&[DOCKER_V4]) } else { vec![] };
+                let expected_object = reference_expected(
+                    &request["object"],
+                    path,
+                    &reference_intent(&request, path),
+                    &host,
+                    &[(INGRESS.to_string(), ips(&[INGRESS_IP]))],
+                );
+                assert_ne!(expected_object, request["object"], "{name}");
+                assert_eq!(mutated_object(&verdict), expected_object, "{name}");
+                let mut asked = if asks_host { vec![DOCKER] } else { vec![] };
+                asked.push(INGRESS);
+                assert_eq!(dns.asked, asked, "{name}");
             }
             other => panic!("{name}: unknown outcome {other}"),
         }

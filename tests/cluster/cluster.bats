@@ -449,6 +449,53 @@ cron_pods_match_jobs() {
   [ "$status" -eq 1 ]
 }
 
+# service_answers NAME: policy-server now finds the Service NAME (in
+# namespace ingress-nginx) at its ClusterIP, as cluster DNS answers it;
+# prints that address.
+service_answers() {
+  local ip
+  ip=$(kubectl -n ingress-nginx get "service/$1" -o jsonpath='{.spec.clusterIP}')
+  echo "$ip $1.ingress-nginx.svc.cluster.local" >>"$CLUSTER_STATE/hosts"
+  echo "$ip"
+}
+
+@test "dns: a Pod reaches the ingress under a public name: its entry holds the Service's ClusterIP" {
+  local_only
+  kubectl create namespace ingress-nginx
+  kubectl -n ingress-nginx create service clusterip ingress-nginx-controller --tcp=80:80
+  local ip
+  ip=$(service_answers ingress-nginx-controller)
+  [ -n "$ip" ]
+  run kubectl apply -f ingress-pod.yaml
+  [ "$status" -eq 0 ] || fail "$output"
+  [ "$(aliases Pod login)" = "[{\"hostnames\":[\"keycloak.localtest.me\",\"grafana.localtest.me\"],\"ip\":\"$ip\"}]" ]
+  # Re-applied as written, the Service now elsewhere: the stored Pod stands
+  # (its spec cannot change), and nothing is looked up.
+  local before
+  before=$(stored_content pod/login)
+  echo "10.96.99.99 ingress-nginx-controller.ingress-nginx.svc.cluster.local" >"$CLUSTER_STATE/hosts"
+  run kubectl apply -f ingress-pod.yaml
+  [ "$status" -eq 0 ] || fail "$output"
+  [ "$(stored_content pod/login)" = "$before" ] || fail "$(diff <(echo "$before") <(stored_content pod/login))"
+}
+
+@test "dns: a Deployment's Pods hold the Service's ClusterIP" {
+  local_only
+  local ip
+  ip=$(service_answers ingress-nginx-controller)
+  kubectl create deployment login --image=nginx:1.27 --dry-run=client -o json |
+    jq '.spec.template.spec.hostAliases = [{"ip": "dns:ingress-nginx-controller.ingress-nginx.svc.cluster.local", "hostnames": ["keycloak.localtest.me"]}]' |
+    kubectl apply -f -
+  eventually 30 has_pods app=login
+  [ "$(pods_aliases app=login | sort -u)" = "[{\"hostnames\":[\"keycloak.localtest.me\"],\"ip\":\"$ip\"}]" ]
+}
+
+@test "dns: a name outside allowedTargets is refused with one sentence, as kubectl prints it" {
+  run kubectl apply -f - < <(sed -e 's/name: login/name: outside/' -e 's/dns:ingress-nginx-controller.ingress-nginx.svc.cluster.local/dns:keycloak.localtest.me/' ingress-pod.yaml)
+  [ "$status" -eq 1 ]
+  [ "$output" = "Error from server: error when creating \"STDIN\": $REJECTED: hostAliases ip \"dns:keycloak.localtest.me\" is not looked up: the policy's allowedTargets setting (*.svc.cluster.local) does not cover keycloak.localtest.me; add the name, or a *. pattern that covers it, to allowedTargets, or write the address itself" ] || fail "$output"
+}
+
 @test "no name resolves: a host-gateway Pod is refused with one sentence, as kubectl prints it" {
   local_only
   host_at
