@@ -43,6 +43,29 @@ fn with_host_gateway(mut request: Value) -> Value {
     request
 }
 
+/// An ingress controller's Service, as cluster DNS answers it.
+const INGRESS: &str = "ingress-nginx-controller.ingress-nginx.svc.cluster.local";
+
+fn with_target(mut request: Value) -> Value {
+    request["object"]["spec"]["hostAliases"] =
+        json!([{"ip": format!("dns:{INGRESS}"), "hostnames": ["keycloak.localtest.me"]}]);
+    request
+}
+
+/// The Service `i` of [`with_targets`].
+fn service(i: usize) -> String {
+    format!("s{i}.default.svc.cluster.local")
+}
+
+/// 50,000 `dns:` entries asking for 16 Services in turn, a name each.
+fn with_targets(mut request: Value) -> Value {
+    let aliases: Vec<Value> = (0..50_000)
+        .map(|i| json!({"ip": format!("dns:{}", service(i % 16)), "hostnames": [format!("h{i:06}.local")]}))
+        .collect();
+    request["object"]["spec"]["hostAliases"] = json!(aliases);
+    request
+}
+
 /// A Deployment of about `kib` KiB with one `host-gateway` entry as the
 /// last thing in the payload's object.
 fn big_deployment(kib: usize) -> Vec<u8> {
@@ -106,7 +129,14 @@ fn main() {
 
     let module = std::fs::read(policy_wasm()).unwrap();
     println!("policy.wasm: {} bytes", module.len());
-    let dns = [("host.docker.internal", ips(&["192.168.65.254"]))];
+    let services: Vec<String> = (0..16).map(service).collect();
+    let mut dns = vec![
+        ("host.docker.internal", ips(&["192.168.65.254"])),
+        (INGRESS, ips(&["10.96.12.34"])),
+    ];
+    for (i, name) in services.iter().enumerate() {
+        dns.push((name.as_str(), ips(&[&format!("10.96.1.{i}")])));
+    }
     let policy = Policy::new(&dns);
     let accept_everything = std::fs::read(accept_everything_wasm()).unwrap();
     let accept_everything = Policy::from_pre(&compile(&accept_everything), &[]);
@@ -127,9 +157,17 @@ fn main() {
             big_deployment(1024),
         ),
     ];
+    cases.push((
+        "4. same Pod, one dns: target entry".into(),
+        payload(&json!({}), &with_target(pod.clone())),
+    ));
     for (i, shape) in common::worst_case_shapes().into_iter().enumerate() {
-        cases.push((format!("{}. {}", i + 4, shape.name), shape.payload));
+        cases.push((format!("{}. {}", i + 5, shape.name), shape.payload));
     }
+    cases.push((
+        "9. 50,000 dns: entries, 16 targets".into(),
+        payload(&json!({}), &with_targets(pod.clone())),
+    ));
     if quick {
         for (name, bytes) in &cases {
             assert!(policy.call("validate", bytes).is_ok(), "{name}");
