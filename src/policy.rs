@@ -390,10 +390,9 @@ where
     let targets = plan.aliases.as_ref().map_or(&[][..], HostAliases::targets);
     let mut answers = Vec::with_capacity(targets.len());
     for name in targets {
-        let name = [name.to_string()];
-        let choice = choose_among(&name, &settings.ip_families, &[], &mut *resolve);
-        let [name] = name.clone();
-        match choice {
+        let name = name.to_string();
+        let names = std::slice::from_ref(&name);
+        match choose_among(names, &settings.ip_families, &[], &mut *resolve) {
             Choice::Found { found, passed } => {
                 let addresses: Vec<IpAddr> = found.iter().map(|f| f.ip).collect();
                 let written: Vec<String> = addresses.iter().map(ToString::to_string).collect();
@@ -403,12 +402,15 @@ where
                     plan.warnings.push(Warning::PassedOver {
                         passed,
                         addresses: written,
-                        name,
+                        name: name.clone(),
                     });
                 }
                 answers.push(addresses);
             }
             Choice::Fallback { shortfall, .. } | Choice::NoAddress(shortfall) => {
+                let name = name.clone();
+                // A Pod a controller made goes without the entry: refused,
+                // it would be made again and again.
                 if !(target.is_pod && intent::has_controller(target.object)) {
                     return Break(Verdict::Reject(Rejection::TargetNoAddress {
                         name,

@@ -411,7 +411,12 @@ pub fn reference_passed_over(settings: &Settings, dns: &ScriptedDns, asked: usiz
 }
 
 /// The DNS names a fuzz input's first two bytes script, and their answers.
-const FUZZ_NAMES: [&str; 3] = ["host.docker.internal", "host.k3d.internal", "gateway.local"];
+const FUZZ_NAMES: [&str; 4] = [
+    "host.docker.internal",
+    "host.k3d.internal",
+    "gateway.local",
+    "ingress-nginx-controller.ingress-nginx.svc.cluster.local",
+];
 const FUZZ_ANSWERS: [&[&str]; 4] = [
     &["fdc4:f303:9324::254", "192.168.65.254"],
     &["172.19.0.1"],
@@ -462,18 +467,18 @@ pub fn check_fuzz_settings(data: &[u8]) {
         Err(e) => {
             let message = e.to_string();
             assert!(message.len() <= MAX_REJECTION_BYTES, "{message}");
-            assert!(
-                [
-                    "`hostnames`",
-                    "`ipFamilies`",
-                    "`fallbackAddresses`",
-                    "`injectHostnames`",
-                    "unknown setting",
-                    "settings are not valid JSON",
-                    "settings must be a JSON object"
-                ]
+            let names_a_setting = REFERENCE_SETTINGS
                 .iter()
-                .any(|part| message.contains(part)),
+                .any(|setting| message.contains(&format!("`{setting}`")));
+            assert!(
+                names_a_setting
+                    || [
+                        "unknown setting",
+                        "settings are not valid JSON",
+                        "settings must be a JSON object"
+                    ]
+                    .iter()
+                    .any(|part| message.contains(part)),
                 "names no setting: {message}"
             );
         }
@@ -618,17 +623,7 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
             assert_accepted_as(&verdict, object, &expected, intent.ignored);
             return;
         }
-        Err(fields) => {
-            let Verdict::Reject(Rejection::InvalidSettings(e)) = &verdict else {
-                panic!("invalid settings ({fields:?}) gave {verdict:?}");
-            };
-            let message = e.to_string();
-            assert!(
-                fields.iter().any(|field| message.contains(field.as_str())),
-                "{message} names none of {fields:?}"
-            );
-            return;
-        }
+        Err(fields) => return assert_settings_refused(&verdict, &fields),
     };
 
     let (found, asked) = reference_choice(&settings, &dns);
@@ -779,6 +774,18 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
     }
 }
 
+/// Invalid settings refuse the request, naming one of `fields`.
+fn assert_settings_refused(verdict: &Verdict, fields: &[String]) {
+    let Verdict::Reject(Rejection::InvalidSettings(e)) = verdict else {
+        panic!("invalid settings ({fields:?}) gave {verdict:?}");
+    };
+    let message = e.to_string();
+    assert!(
+        fields.iter().any(|field| message.contains(field.as_str())),
+        "{message} names none of {fields:?}"
+    );
+}
+
 /// Most distinct `dns:` names one object may ask for.
 const REFERENCE_MAX_TARGETS: usize = 16;
 
@@ -856,17 +863,7 @@ fn check_targets(
         && injection_settings(payload, parsed).is_none();
     let settings = match payload_settings(payload, parsed) {
         Ok(settings) => settings,
-        Err(fields) if simple => {
-            let Verdict::Reject(Rejection::InvalidSettings(e)) = verdict else {
-                panic!("invalid settings ({fields:?}) gave {verdict:?}");
-            };
-            let message = e.to_string();
-            assert!(
-                fields.iter().any(|f| message.contains(f.as_str())),
-                "{message}"
-            );
-            return;
-        }
+        Err(fields) if simple => return assert_settings_refused(verdict, &fields),
         Err(_) => return,
     };
     for name in &dns.asked {
