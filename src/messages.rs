@@ -135,11 +135,10 @@ impl fmt::Display for Rejection {
                     ""
                 }
             ),
-            Rejection::ImmutablePodSpec { kind } => format!(
-                "cannot replace host-gateway in hostAliases: a {kind}'s {spec} cannot change \
-                 once created, and the stored {kind} does not hold every name of its \
-                 host-gateway entries; apply the {kind} as stored, or delete it and create it \
-                 again",
+            Rejection::ImmutablePodSpec { kind, asked } => format!(
+                "cannot replace {asked} in hostAliases: a {kind}'s {spec} cannot change once \
+                 created, and the stored {kind} does not hold every name of its {asked} \
+                 entries; apply the {kind} as stored, or delete it and create it again",
                 spec = if *kind == "Job" {
                     "pod template"
                 } else {

@@ -190,7 +190,13 @@ fn quiet_update(target: &Target) -> ControlFlow<Verdict> {
                 .and_then(|stored| stored_answers(&aliases, stored));
             let Some(answers) = answers else {
                 return match immutable {
-                    Some(kind) => Break(Verdict::Reject(Rejection::ImmutablePodSpec { kind })),
+                    Some(kind) => Break(Verdict::Reject(Rejection::ImmutablePodSpec {
+                        kind,
+                        asked: match aliases.asks_for_the_host() {
+                            true => HOST_GATEWAY,
+                            false => TARGET_PREFIX,
+                        },
+                    })),
                     None => Continue(()),
                 };
             };

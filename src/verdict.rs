@@ -63,6 +63,9 @@ pub enum Rejection {
     ImmutablePodSpec {
         /// `Pod` or `Job`.
         kind: &'static str,
+        /// What the entries ask for: `host-gateway`, or `dns:` where none
+        /// is `host-gateway`.
+        asked: &'static str,
     },
     /// A `dns:NAME` entry whose NAME may not be looked up: refused before
     /// any lookup.

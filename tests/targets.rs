@@ -398,3 +398,22 @@ fn a_reapplied_pod_keeps_the_stored_address_of_its_target() {
     );
     assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
 }
+
+#[test]
+fn a_reapplied_pod_naming_what_the_stored_one_lacks_is_refused_without_a_lookup() {
+    let mut request = pod(json!([
+        {"ip": target(INGRESS), "hostnames": ["k.localtest.me", "new.localtest.me"]},
+    ]));
+    request["operation"] = json!("UPDATE");
+    let mut stored = request["object"].clone();
+    stored["spec"]["hostAliases"] = json!([{"ip": INGRESS_IP, "hostnames": ["k.localtest.me"]}]);
+    request["oldObject"] = stored;
+    let mut dns = dns();
+    assert_eq!(
+        rejection(run(&mut dns, &request, json!({}))),
+        "cannot replace dns: in hostAliases: a Pod's spec cannot change once created, and the \
+         stored Pod does not hold every name of its dns: entries; apply the Pod as stored, or \
+         delete it and create it again"
+    );
+    assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
+}
