@@ -460,7 +460,7 @@ hostaliases() {
   run query '.allowed, .status.message' no_lookups.yml pod_dns_target_not_allowed.json
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = "false" ]
-  [ "${lines[1]}" = "hostAliases ip \"dns:keycloak.localtest.me\" is not looked up: the policy's allowedTargets setting (*.svc.cluster.local) does not cover keycloak.localtest.me; add the name, or a *. pattern that covers it, to allowedTargets, or write the address itself" ] || fail "$output"
+  [ "${lines[1]}" = "hostAliases ip \"dns:keycloak.localtest.me\" is not looked up: the policy's allowedTargets setting (*.svc.cluster.local) does not cover it; add the name, or a *. pattern that covers it, to allowedTargets, or write the address itself" ] || fail "$output"
 }
 
 @test "dns: a Service that does not resolve refuses the Pod, naming it" {

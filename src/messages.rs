@@ -156,8 +156,8 @@ impl fmt::Display for Rejection {
             ),
             Rejection::TargetRefused { name, allowed, .. } => format!(
                 "hostAliases ip \"{TARGET_PREFIX}{name}\" is not looked up: the policy's \
-                 allowedTargets setting ({allowed}) does not cover {name}; add the name, or a \
-                 *. pattern that covers it, to allowedTargets, or write the address itself"
+                 allowedTargets setting ({allowed}) does not cover it; add the name, or a *. \
+                 pattern that covers it, to allowedTargets, or write the address itself"
             ),
             Rejection::TooManyTargets => format!(
                 "hostAliases ask for more than {MAX_TARGETS} different {TARGET_PREFIX} names, \

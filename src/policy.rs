@@ -25,7 +25,7 @@ use crate::rewrite::{
     with_host_gateway_entry, without_stale_names,
 };
 use crate::settings::Settings;
-use crate::target::{MAX_TARGETS, TARGET_PREFIX, allowed_list, check_target};
+use crate::target::{MAX_TARGETS, TARGET_PREFIX, TargetRefusal, allowed_list, check_target};
 use crate::text::as_written;
 use crate::verdict::{Mutation, Rejection, Verdict, Warning};
 
@@ -369,8 +369,14 @@ fn plan<'a>(
 fn allowed_targets(aliases: &HostAliases, settings: &Settings) -> ControlFlow<Verdict> {
     for name in aliases.targets() {
         if let Err(refusal) = check_target(name, &settings.allowed_targets) {
+            // A DNS name is named whole (at most 253 characters); anything
+            // else as written, escaped and bounded.
+            let name = match refusal {
+                TargetRefusal::NotAllowed => name.to_string(),
+                TargetRefusal::InvalidName => as_written(name),
+            };
             return Break(Verdict::Reject(Rejection::TargetRefused {
-                name: as_written(name),
+                name,
                 refusal,
                 allowed: allowed_list(&settings.allowed_targets),
             }));
@@ -389,7 +395,7 @@ fn target_answers<R>(
     plan: &mut Plan,
     resolve: &mut R,
     sources: &mut Vec<(String, String)>,
-) -> ControlFlow<Verdict, Vec<Vec<IpAddr>>>
+) -> ControlFlow<Verdict, Vec<(String, Vec<IpAddr>)>>
 where
     R: FnMut(&str) -> Result<Vec<IpAddr>, LookupError>,
 {
@@ -411,10 +417,9 @@ where
                         name: name.clone(),
                     });
                 }
-                answers.push(addresses);
+                answers.push((name, addresses));
             }
             Choice::Fallback { shortfall, .. } | Choice::NoAddress(shortfall) => {
-                let name = name.clone();
                 // A Pod a controller made goes without the entry: refused,
                 // it would be made again and again.
                 if !(target.is_pod && intent::has_controller(target.object)) {
@@ -423,9 +428,11 @@ where
                         shortfall,
                     }));
                 }
-                plan.warnings
-                    .push(Warning::TargetLeftOut { name, shortfall });
-                answers.push(Vec::new());
+                plan.warnings.push(Warning::TargetLeftOut {
+                    name: name.clone(),
+                    shortfall,
+                });
+                answers.push((name, Vec::new()));
             }
         }
     }
@@ -524,8 +531,7 @@ fn no_address(target: &Target, plan: &mut Plan, shortfall: Shortfall) -> Control
 /// then the names that must point at the host's current addresses, taken
 /// out of entries of other addresses and added on one more host-gateway
 /// entry (with the names to inject), which is rewritten and merged like the
-/// others: one lookup, one entry per address. The extra entry leaves the
-/// order of the targets as it was, so `answers` still match them.
+/// others: one lookup, one entry per address.
 fn apply(target: &Target, plan: &Plan, answers: &Answers) -> String {
     let addresses = &answers.host;
     let (object, path) = (target.object, target.pod_spec_path);

@@ -63,30 +63,32 @@ impl EntryIp {
 }
 
 /// The addresses the entries that ask get: the host's for `host-gateway`,
-/// and for `dns:NAME` each target's, in the order of
-/// [`HostAliases::targets`].
+/// and for `dns:NAME` NAME's.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Answers {
     /// The host's addresses, in order.
     pub host: Vec<IpAddr>,
-    /// Each target's addresses, in order.
-    pub targets: Vec<Vec<IpAddr>>,
+    /// Each target and its addresses, in order.
+    pub targets: Vec<(String, Vec<IpAddr>)>,
 }
 
 impl Answers {
-    /// What `entry` gets: nothing for an entry that does not ask.
-    fn of(&self, entry: &Entry) -> &[IpAddr] {
-        match entry.ip {
-            EntryIp::HostGateway => &self.host,
-            EntryIp::Target => self.targets.get(entry.target).map_or(&[], Vec::as_slice),
-            _ => &[],
-        }
+    /// What `name`, a target, gets: nothing when it is not answered.
+    fn of_target(&self, name: &str) -> &[IpAddr] {
+        self.targets
+            .iter()
+            .find(|(target, _)| target == name)
+            .map_or(&[], |(_, ips)| ips.as_slice())
     }
 
     /// Every address of the answers, each once.
     pub fn all(&self) -> Vec<IpAddr> {
         let mut all: Vec<IpAddr> = Vec::new();
-        for ip in self.host.iter().chain(self.targets.iter().flatten()) {
+        for ip in self
+            .host
+            .iter()
+            .chain(self.targets.iter().flat_map(|(_, ips)| ips))
+        {
             if !all.contains(ip) {
                 all.push(*ip);
             }
@@ -172,6 +174,16 @@ impl<'a> HostAliases<'a> {
         self.entries.iter().any(|e| e.ip == EntryIp::HostGateway)
     }
 
+    /// What `entry` gets from `answers`: nothing for an entry that does
+    /// not ask.
+    fn answer<'r>(&self, answers: &'r Answers, entry: &Entry) -> &'r [IpAddr] {
+        match entry.ip {
+            EntryIp::HostGateway => &answers.host,
+            EntryIp::Target => answers.of_target(&self.targets[entry.target]),
+            _ => &[],
+        }
+    }
+
     /// The names `dns:` entries ask for, each once, in order: at most
     /// [`MAX_TARGETS`] and one more, which stands for all beyond.
     pub fn targets(&self) -> &[Cow<'a, str>] {
@@ -216,7 +228,7 @@ impl<'a> HostAliases<'a> {
         for (entry, found) in self.entries.iter().enumerate() {
             match found.ip {
                 EntryIp::HostGateway | EntryIp::Target => {
-                    units.extend(answers.of(found).iter().map(|a| Unit {
+                    units.extend(self.answer(answers, found).iter().map(|a| Unit {
                         entry,
                         address: index(a),
                     }))
@@ -409,7 +421,12 @@ pub fn stored_answers(aliases: &HostAliases, stored: &str) -> Option<Answers> {
     let mut found = found.into_iter();
     Some(Answers {
         host: found.next().unwrap_or_default(),
-        targets: found.collect(),
+        targets: aliases
+            .targets
+            .iter()
+            .map(|t| t.to_string())
+            .zip(found)
+            .collect(),
     })
 }
 
@@ -846,11 +863,14 @@ mod tests {
     /// target, in order of first appearance, at its addresses.
     fn rewrite_targets(aliases: Value, host: &[&str], targets: Vec<Vec<&str>>) -> Value {
         let pod = json!({"spec": {"hostAliases": aliases}}).to_string();
+        let found = HostAliases::asking(&pod, &["spec"]).unwrap();
         let answers = Answers {
             host: ips(host),
-            targets: targets.iter().map(|t| ips(t)).collect(),
+            targets: (found.targets().iter())
+                .zip(&targets)
+                .map(|(name, t)| (name.to_string(), ips(t)))
+                .collect(),
         };
-        let found = HostAliases::asking(&pod, &["spec"]).unwrap();
         let out: Value = serde_json::from_str(&found.rewrite(&answers)).unwrap();
         out["spec"]["hostAliases"].clone()
     }
@@ -909,11 +929,28 @@ mod tests {
         assert_eq!(rewrite_targets(aliases, host, targets), expected);
     }
 
+    #[test]
+    fn answers_follow_the_name_not_the_order() {
+        let pod = r#"{"spec":{"hostAliases":[{"ip":"dns:a.svc"},{"ip":"dns:b.svc"}]}}"#;
+        let answers = Answers {
+            host: vec![],
+            targets: vec![
+                ("b.svc".into(), ips(&["10.96.0.2"])),
+                ("a.svc".into(), ips(&["10.96.0.1"])),
+            ],
+        };
+        let found = HostAliases::asking(pod, &["spec"]).unwrap();
+        assert_eq!(
+            found.rewrite(&answers),
+            r#"{"spec":{"hostAliases":[{"ip":"10.96.0.1"},{"ip":"10.96.0.2"}]}}"#
+        );
+    }
+
     #[rstest]
     #[case::each_its_own(
         json!([{"ip": "host-gateway", "hostnames": ["h"]}, {"ip": "dns:a.svc", "hostnames": ["a", "a2"]}]),
         json!([{"ip": "10.96.0.1", "hostnames": ["a", "a2"]}, {"ip": "172.19.0.1", "hostnames": ["h"]}]),
-        Some(Answers { host: ips(&["172.19.0.1"]), targets: vec![ips(&["10.96.0.1"])] })
+        Some(Answers { host: ips(&["172.19.0.1"]), targets: vec![("a.svc".into(), ips(&["10.96.0.1"]))] })
     )]
     #[case::a_name_held_nowhere(
         json!([{"ip": "dns:a.svc", "hostnames": ["a", "gone"]}]),
@@ -923,12 +960,12 @@ mod tests {
     #[case::one_name_asked_twice(
         json!([{"ip": "host-gateway", "hostnames": ["x"]}, {"ip": "dns:a.svc", "hostnames": ["x"]}]),
         json!([{"ip": "10.96.0.1", "hostnames": ["x"]}]),
-        Some(Answers { host: ips(&["10.96.0.1"]), targets: vec![ips(&["10.96.0.1"])] })
+        Some(Answers { host: ips(&["10.96.0.1"]), targets: vec![("a.svc".into(), ips(&["10.96.0.1"]))] })
     )]
     #[case::nothing_named(
         json!([{"ip": "dns:a.svc"}]),
         json!([]),
-        Some(Answers { host: vec![], targets: vec![vec![]] })
+        Some(Answers { host: vec![], targets: vec![("a.svc".into(), vec![])] })
     )]
     fn stored_answers_follow_each_entry(
         #[case] aliases: Value,

@@ -142,23 +142,22 @@ fn targets_host_gateway_and_literals_merge_by_ip() {
     json!({}),
     "keycloak.localtest.me",
     "hostAliases ip \"dns:keycloak.localtest.me\" is not looked up: the policy's allowedTargets \
-     setting (*.svc.cluster.local) does not cover keycloak.localtest.me; add the name, or a *. \
-     pattern that covers it, to allowedTargets, or write the address itself"
+     setting (*.svc.cluster.local) does not cover it; add the name, or a *. pattern that covers \
+     it, to allowedTargets, or write the address itself"
 )]
 #[case::none_allowed(
     json!({"allowedTargets": []}),
     INGRESS,
     "hostAliases ip \"dns:ingress-nginx-controller.ingress-nginx.svc.cluster.local\" is not \
-     looked up: the policy's allowedTargets setting (none) does not cover \
-     ingress-nginx-controller.ingress-nginx.svc.cluster.local; add the name, or a *. pattern \
-     that covers it, to allowedTargets, or write the address itself"
+     looked up: the policy's allowedTargets setting (none) does not cover it; add the name, or \
+     a *. pattern that covers it, to allowedTargets, or write the address itself"
 )]
 #[case::a_lookalike(
     json!({}),
     "evilsvc.cluster.local",
     "hostAliases ip \"dns:evilsvc.cluster.local\" is not looked up: the policy's allowedTargets \
-     setting (*.svc.cluster.local) does not cover evilsvc.cluster.local; add the name, or a *. \
-     pattern that covers it, to allowedTargets, or write the address itself"
+     setting (*.svc.cluster.local) does not cover it; add the name, or a *. pattern that covers \
+     it, to allowedTargets, or write the address itself"
 )]
 #[case::uppercase(
     json!({}),
@@ -416,4 +415,21 @@ fn a_reapplied_pod_naming_what_the_stored_one_lacks_is_refused_without_a_lookup(
          delete it and create it again"
     );
     assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
+}
+
+#[test]
+fn a_long_name_outside_the_list_still_gets_the_fix() {
+    let label = "a".repeat(63);
+    let name = format!("{label}.{label}.{label}.{}", "b".repeat(61));
+    assert_eq!(name.len(), 253);
+    let request = pod(json!([{"ip": target(&name), "hostnames": ["k.localtest.me"]}]));
+    let patterns: Vec<String> = (0..64).map(|i| format!("*.{label}{i}.example")).collect();
+    let mut dns = dns();
+    let message = rejection(run(&mut dns, &request, json!({"allowedTargets": patterns})));
+    assert!(message.len() <= 512, "{} bytes", message.len());
+    assert!(message.contains(&name), "{message}");
+    assert!(
+        message.ends_with("or write the address itself"),
+        "{message}"
+    );
 }

@@ -493,7 +493,7 @@ service_answers() {
 @test "dns: a name outside allowedTargets is refused with one sentence, as kubectl prints it" {
   run kubectl apply -f - < <(sed -e 's/name: login/name: outside/' -e 's/dns:ingress-nginx-controller.ingress-nginx.svc.cluster.local/dns:keycloak.localtest.me/' ingress-pod.yaml)
   [ "$status" -eq 1 ]
-  [ "$output" = "Error from server: error when creating \"STDIN\": $REJECTED: hostAliases ip \"dns:keycloak.localtest.me\" is not looked up: the policy's allowedTargets setting (*.svc.cluster.local) does not cover keycloak.localtest.me; add the name, or a *. pattern that covers it, to allowedTargets, or write the address itself" ] || fail "$output"
+  [ "$output" = "Error from server: error when creating \"STDIN\": $REJECTED: hostAliases ip \"dns:keycloak.localtest.me\" is not looked up: the policy's allowedTargets setting (*.svc.cluster.local) does not cover it; add the name, or a *. pattern that covers it, to allowedTargets, or write the address itself" ] || fail "$output"
 }
 
 @test "no name resolves: a host-gateway Pod is refused with one sentence, as kubectl prints it" {
