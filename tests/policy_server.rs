@@ -178,6 +178,9 @@ fn start() -> Result<Server, String> {
         .arg("--policies-download-dir")
         .arg(dir.0.join("downloads"))
         .args(["--ignore-kubernetes-connection-failure", "--workers", "2"])
+        // The manifests' timeoutEvalSeconds: at the default 2 s, a real
+        // lookup on a starved machine was once cut off with a 500.
+        .args(["--policy-timeout", "12"])
         .args(["--log-no-color", "--log-level", "warn"])
         .env_remove("RUST_BACKTRACE")
         .stdin(Stdio::piped())
