@@ -3,6 +3,7 @@
 //! run, so the figures are ratios. Prints the module size too.
 
 use host_gateway_test_support::wasm_host as common;
+use host_gateway_test_support::{INGRESS_ADDRESS, INGRESS_SERVICE};
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -43,12 +44,9 @@ fn with_host_gateway(mut request: Value) -> Value {
     request
 }
 
-/// An ingress controller's Service, as cluster DNS answers it.
-const INGRESS: &str = "ingress-nginx-controller.ingress-nginx.svc.cluster.local";
-
 fn with_target(mut request: Value) -> Value {
     request["object"]["spec"]["hostAliases"] =
-        json!([{"ip": format!("dns:{INGRESS}"), "hostnames": ["keycloak.localtest.me"]}]);
+        json!([{"ip": format!("dns:{INGRESS_SERVICE}"), "hostnames": ["keycloak.localtest.me"]}]);
     request
 }
 
@@ -132,7 +130,7 @@ fn main() {
     let services: Vec<String> = (0..16).map(service).collect();
     let mut dns = vec![
         ("host.docker.internal", ips(&["192.168.65.254"])),
-        (INGRESS, ips(&["10.96.12.34"])),
+        (INGRESS_SERVICE, ips(&[INGRESS_ADDRESS])),
     ];
     for (i, name) in services.iter().enumerate() {
         dns.push((name.as_str(), ips(&[&format!("10.96.1.{i}")])));

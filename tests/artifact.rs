@@ -1,7 +1,7 @@
 //! The compiled policy.wasm, run in a waPC host as policy-server runs it.
 
-use host_gateway_test_support::reference_followed_edit;
 use host_gateway_test_support::wasm_host as common;
+use host_gateway_test_support::{INGRESS_ADDRESS, INGRESS_SERVICE, reference_followed_edit};
 
 use std::collections::BTreeMap;
 
@@ -14,15 +14,12 @@ const DOCKER: &str = "host.docker.internal";
 const DOCKER_V4: &str = "192.168.65.254";
 const DOCKER_V6: &str = "fdc4:f303:9324::254";
 
-const INGRESS: &str = "ingress-nginx-controller.ingress-nginx.svc.cluster.local";
-const INGRESS_IP: &str = "10.96.12.34";
-
 /// Docker Desktop's host name, and an ingress controller's Service as
 /// cluster DNS answers it.
 fn docker_desktop() -> Policy {
     Policy::new(&[
         (DOCKER, ips(&[DOCKER_V6, DOCKER_V4])),
-        (INGRESS, ips(&[INGRESS_IP])),
+        (INGRESS_SERVICE, ips(&[INGRESS_ADDRESS])),
     ])
 }
 
@@ -122,10 +119,13 @@ fn every_fixture_gets_its_outcome_and_only_its_patch() {
                     path,
                     &host_gateway_test_support::reference_intent(&request, path),
                     &[],
-                    &[(INGRESS.to_string(), vec![INGRESS_IP.parse().unwrap()])],
+                    &[(
+                        INGRESS_SERVICE.to_string(),
+                        vec![INGRESS_ADDRESS.parse().unwrap()],
+                    )],
                 );
                 assert_eq!(patched(&request["object"], &patch), expected, "{name}");
-                assert_eq!(policy.host_log().lookups, [INGRESS], "{name}");
+                assert_eq!(policy.host_log().lookups, [INGRESS_SERVICE], "{name}");
                 mutated += 1;
             }
             other => panic!("{name}: unknown outcome {other}"),

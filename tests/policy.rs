@@ -11,16 +11,14 @@ use host_gateway_policy::{
     MAX_REJECTION_BYTES, Miss, Rejection, SettingsError, Shortfall, Verdict, evaluate,
 };
 use host_gateway_test_support::{
-    REFERENCE_KINDS, ScriptedDns, outcomes, payload, read_fixture, reference_expected,
-    reference_has_host_gateway, reference_intent,
+    INGRESS_ADDRESS, INGRESS_SERVICE, REFERENCE_KINDS, ScriptedDns, outcomes, payload,
+    read_fixture, reference_expected, reference_has_host_gateway, reference_intent,
 };
 
 const DOCKER: &str = "host.docker.internal";
 const K3D: &str = "host.k3d.internal";
 const DOCKER_V4: &str = "192.168.65.254";
 const DOCKER_V6: &str = "fdc4:f303:9324::254";
-const INGRESS: &str = "ingress-nginx-controller.ingress-nginx.svc.cluster.local";
-const INGRESS_IP: &str = "10.96.12.34";
 
 /// Runs the policy on a request with this DNS.
 trait Evaluate {
@@ -118,7 +116,8 @@ fn every_fixture_has_its_outcome() {
             // `dns:` entries get the target's address; the host is looked
             // up first where host-gateway asks for it too.
             "target" => {
-                let mut dns = ScriptedDns::docker_desktop().with(INGRESS, &[INGRESS_IP]);
+                let mut dns =
+                    ScriptedDns::docker_desktop().with(INGRESS_SERVICE, &[INGRESS_ADDRESS]);
                 let verdict = dns.evaluate(&request, &json!({}));
                 let path = path_of(&request);
                 let asks_host = reference_has_host_gateway(&request["object"], path);
@@ -128,12 +127,12 @@ fn every_fixture_has_its_outcome() {
                     path,
                     &reference_intent(&request, path),
                     &host,
-                    &[(INGRESS.to_string(), ips(&[INGRESS_IP]))],
+                    &[(INGRESS_SERVICE.to_string(), ips(&[INGRESS_ADDRESS]))],
                 );
                 assert_ne!(expected_object, request["object"], "{name}");
                 assert_eq!(mutated_object(&verdict), expected_object, "{name}");
                 let mut asked = if asks_host { vec![DOCKER] } else { vec![] };
-                asked.push(INGRESS);
+                asked.push(INGRESS_SERVICE);
                 assert_eq!(dns.asked, asked, "{name}");
             }
             other => panic!("{name}: unknown outcome {other}"),

@@ -5,17 +5,17 @@ use rstest::rstest;
 use serde_json::{Value, json};
 
 use host_gateway_policy::{Verdict, evaluate};
-use host_gateway_test_support::{Answer, ScriptedDns, payload, read_fixture};
+use host_gateway_test_support::{
+    Answer, INGRESS_ADDRESS, INGRESS_SERVICE, ScriptedDns, payload, read_fixture,
+};
 
-const INGRESS: &str = "ingress-nginx-controller.ingress-nginx.svc.cluster.local";
-const INGRESS_IP: &str = "10.96.12.34";
 const TRAEFIK: &str = "traefik.kube-system.svc.cluster.local";
 const TRAEFIK_IP: &str = "10.43.0.20";
 const DOCKER: &str = "host.docker.internal";
 
 fn dns() -> ScriptedDns {
     ScriptedDns::docker_desktop()
-        .with(INGRESS, &[INGRESS_IP])
+        .with(INGRESS_SERVICE, &[INGRESS_ADDRESS])
         .with(TRAEFIK, &[TRAEFIK_IP])
 }
 
@@ -55,7 +55,7 @@ fn rejection(verdict: Verdict) -> String {
 fn an_entry_gets_its_targets_address_and_keeps_the_rest() {
     let request = pod(json!([
         {"ip": "10.0.0.7", "hostnames": ["static.internal"]},
-        {"hostnames": ["keycloak.localtest.me"], "ip": target(INGRESS), "zzFuture": 1},
+        {"hostnames": ["keycloak.localtest.me"], "ip": target(INGRESS_SERVICE), "zzFuture": 1},
     ]));
     let mut dns = dns();
     let verdict = run(&mut dns, &request, json!({}));
@@ -63,17 +63,17 @@ fn an_entry_gets_its_targets_address_and_keeps_the_rest() {
         aliases_of(&verdict, "/spec/hostAliases"),
         json!([
             {"ip": "10.0.0.7", "hostnames": ["static.internal"]},
-            {"hostnames": ["keycloak.localtest.me"], "ip": INGRESS_IP, "zzFuture": 1},
+            {"hostnames": ["keycloak.localtest.me"], "ip": INGRESS_ADDRESS, "zzFuture": 1},
         ])
     );
     // Only the target is looked up: no host, no chain.
-    assert_eq!(dns.asked, [INGRESS]);
+    assert_eq!(dns.asked, [INGRESS_SERVICE]);
     let Verdict::Mutate(mutation) = verdict else {
         unreachable!()
     };
     assert_eq!(
         mutation.summary,
-        format!("[default] Pod/web: host-gateway -> {INGRESS_IP} (dns:{INGRESS})")
+        format!("[default] Pod/web: host-gateway -> {INGRESS_ADDRESS} (dns:{INGRESS_SERVICE})")
     );
     assert!(mutation.warnings.is_empty());
 }
@@ -82,17 +82,17 @@ fn an_entry_gets_its_targets_address_and_keeps_the_rest() {
 fn each_distinct_target_is_looked_up_once_in_order() {
     let request = pod(json!([
         {"ip": target(TRAEFIK), "hostnames": ["a.localtest.me"]},
-        {"ip": target(INGRESS), "hostnames": ["b.localtest.me"]},
+        {"ip": target(INGRESS_SERVICE), "hostnames": ["b.localtest.me"]},
         {"ip": target(TRAEFIK), "hostnames": ["c.localtest.me"]},
     ]));
     let mut dns = dns();
     let verdict = run(&mut dns, &request, json!({}));
-    assert_eq!(dns.asked, [TRAEFIK, INGRESS]);
+    assert_eq!(dns.asked, [TRAEFIK, INGRESS_SERVICE]);
     assert_eq!(
         aliases_of(&verdict, "/spec/hostAliases"),
         json!([
             {"ip": TRAEFIK_IP, "hostnames": ["a.localtest.me", "c.localtest.me"]},
-            {"ip": INGRESS_IP, "hostnames": ["b.localtest.me"]},
+            {"ip": INGRESS_ADDRESS, "hostnames": ["b.localtest.me"]},
         ])
     );
 }
@@ -101,8 +101,8 @@ fn each_distinct_target_is_looked_up_once_in_order() {
 #[case::in_order(&["10.96.0.9", "fd00::2", "10.96.0.3", "fd00::1"])]
 #[case::shuffled(&["fd00::1", "10.96.0.3", "fd00::2", "10.96.0.9"])]
 fn the_lowest_address_of_each_family_in_settings_order(#[case] answer: &[&str]) {
-    let request = pod(json!([{"ip": target(INGRESS), "hostnames": ["k.localtest.me"]}]));
-    let mut dns = ScriptedDns::default().with(INGRESS, answer);
+    let request = pod(json!([{"ip": target(INGRESS_SERVICE), "hostnames": ["k.localtest.me"]}]));
+    let mut dns = ScriptedDns::default().with(INGRESS_SERVICE, answer);
     let verdict = run(&mut dns, &request, json!({"ipFamilies": ["IPv6", "IPv4"]}));
     assert_eq!(
         aliases_of(&verdict, "/spec/hostAliases"),
@@ -117,22 +117,22 @@ fn the_lowest_address_of_each_family_in_settings_order(#[case] answer: &[&str]) 
 fn targets_host_gateway_and_literals_merge_by_ip() {
     let request = pod(json!([
         {"ip": "host-gateway", "hostnames": ["host.local"]},
-        {"ip": INGRESS_IP, "hostnames": ["old.localtest.me"]},
-        {"ip": target(INGRESS), "hostnames": ["k.localtest.me"]},
+        {"ip": INGRESS_ADDRESS, "hostnames": ["old.localtest.me"]},
+        {"ip": target(INGRESS_SERVICE), "hostnames": ["k.localtest.me"]},
         {"ip": target(TRAEFIK), "hostnames": ["t.localtest.me"]},
     ]));
     // Traefik's Service answers at the host's address here.
     let mut dns = ScriptedDns::default()
         .with(DOCKER, &["192.168.65.254"])
-        .with(INGRESS, &[INGRESS_IP])
+        .with(INGRESS_SERVICE, &[INGRESS_ADDRESS])
         .with(TRAEFIK, &["192.168.65.254"]);
     let verdict = run(&mut dns, &request, json!({}));
-    assert_eq!(dns.asked, [DOCKER, INGRESS, TRAEFIK]);
+    assert_eq!(dns.asked, [DOCKER, INGRESS_SERVICE, TRAEFIK]);
     assert_eq!(
         aliases_of(&verdict, "/spec/hostAliases"),
         json!([
             {"ip": "192.168.65.254", "hostnames": ["host.local", "t.localtest.me"]},
-            {"ip": INGRESS_IP, "hostnames": ["old.localtest.me", "k.localtest.me"]},
+            {"ip": INGRESS_ADDRESS, "hostnames": ["old.localtest.me", "k.localtest.me"]},
         ])
     );
 }
@@ -147,7 +147,7 @@ fn targets_host_gateway_and_literals_merge_by_ip() {
 )]
 #[case::none_allowed(
     json!({"allowedTargets": []}),
-    INGRESS,
+    INGRESS_SERVICE,
     "hostAliases ip \"dns:ingress-nginx-controller.ingress-nginx.svc.cluster.local\" is not \
      looked up: the policy's allowedTargets setting (none) does not cover it; add the name, or \
      a *. pattern that covers it, to allowedTargets, or write the address itself"
@@ -186,7 +186,7 @@ fn a_name_that_may_not_be_looked_up_is_refused_before_any_lookup(
 ) {
     let request = pod(json!([
         {"ip": "host-gateway", "hostnames": ["host.local"]},
-        {"ip": target(INGRESS), "hostnames": ["k.localtest.me"]},
+        {"ip": target(INGRESS_SERVICE), "hostnames": ["k.localtest.me"]},
         {"ip": target(name), "hostnames": ["x.localtest.me"]},
     ]));
     let mut dns = dns().with(name, &["10.0.0.1"]);
@@ -244,14 +244,14 @@ fn sixteen_targets_are_looked_up_and_seventeen_refused_before_any_lookup() {
 fn fifty_thousand_entries_with_two_targets_ask_two_names() {
     let aliases: Vec<Value> = (0..50_000)
         .map(|i| {
-            let name = if i % 2 == 0 { INGRESS } else { TRAEFIK };
+            let name = if i % 2 == 0 { INGRESS_SERVICE } else { TRAEFIK };
             json!({"ip": target(name), "hostnames": [format!("h{i}.local")]})
         })
         .collect();
     let request = pod(Value::Array(aliases));
     let mut dns = dns();
     let verdict = run(&mut dns, &request, json!({}));
-    assert_eq!(dns.asked, [INGRESS, TRAEFIK]);
+    assert_eq!(dns.asked, [INGRESS_SERVICE, TRAEFIK]);
     let written = aliases_of(&verdict, "/spec/hostAliases");
     assert_eq!(written.as_array().unwrap().len(), 2);
     assert_eq!(written[0]["hostnames"].as_array().unwrap().len(), 25_000);
@@ -289,19 +289,19 @@ fn a_target_without_address_refuses_the_object_naming_it(
     #[case] answer: Answer,
     #[case] message: &str,
 ) {
-    let request = pod(json!([{"ip": target(INGRESS), "hostnames": ["k.localtest.me"]}]));
-    let mut dns = ScriptedDns::docker_desktop().with_answer(INGRESS, answer);
+    let request = pod(json!([{"ip": target(INGRESS_SERVICE), "hostnames": ["k.localtest.me"]}]));
+    let mut dns = ScriptedDns::docker_desktop().with_answer(INGRESS_SERVICE, answer);
     // The fallback stands for the host, never for a target.
     let settings = json!({"fallbackAddresses": ["172.18.0.1"]});
     assert_eq!(rejection(run(&mut dns, &request, settings)), message);
-    assert_eq!(dns.asked, [INGRESS]);
+    assert_eq!(dns.asked, [INGRESS_SERVICE]);
 }
 
 #[test]
 fn a_pod_a_controller_made_is_admitted_without_the_entry() {
     let mut request = pod(json!([
         {"ip": "10.0.0.7", "hostnames": ["static.internal"]},
-        {"ip": target(INGRESS), "hostnames": ["k.localtest.me"]},
+        {"ip": target(INGRESS_SERVICE), "hostnames": ["k.localtest.me"]},
     ]));
     request["object"]["metadata"]["ownerReferences"] = json!([{
         "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-5d9c",
@@ -320,16 +320,16 @@ fn a_pod_a_controller_made_is_admitted_without_the_entry() {
     assert_eq!(
         warnings,
         [format!(
-            "host-gateway: the hostAliases entry dns:{INGRESS} left out: no IPv4 address for \
-             {INGRESS} (Name does not resolve)"
+            "host-gateway: the hostAliases entry dns:{INGRESS_SERVICE} left out: no IPv4 address for \
+             {INGRESS_SERVICE} (Name does not resolve)"
         )]
     );
 }
 
 #[test]
 fn a_skipped_address_is_told_of() {
-    let request = pod(json!([{"ip": target(INGRESS), "hostnames": ["k.localtest.me"]}]));
-    let mut dns = ScriptedDns::default().with(INGRESS, &["127.0.0.1", INGRESS_IP]);
+    let request = pod(json!([{"ip": target(INGRESS_SERVICE), "hostnames": ["k.localtest.me"]}]));
+    let mut dns = ScriptedDns::default().with(INGRESS_SERVICE, &["127.0.0.1", INGRESS_ADDRESS]);
     let Verdict::Mutate(mutation) = run(&mut dns, &request, json!({})) else {
         panic!("expected a mutation");
     };
@@ -337,8 +337,8 @@ fn a_skipped_address_is_told_of() {
     assert_eq!(
         warnings,
         [format!(
-            "host-gateway: {INGRESS} (skipped 127.0.0.1, a loopback address); used {INGRESS_IP} \
-             from {INGRESS}"
+            "host-gateway: {INGRESS_SERVICE} (skipped 127.0.0.1, a loopback address); used {INGRESS_ADDRESS} \
+             from {INGRESS_SERVICE}"
         )]
     );
 }
@@ -347,19 +347,19 @@ fn a_skipped_address_is_told_of() {
 fn a_template_gets_the_address_too() {
     let mut request = read_fixture("deployment_host_gateway.json");
     request["object"]["spec"]["template"]["spec"]["hostAliases"] =
-        json!([{"ip": target(INGRESS), "hostnames": ["k.localtest.me"]}]);
+        json!([{"ip": target(INGRESS_SERVICE), "hostnames": ["k.localtest.me"]}]);
     let mut dns = dns();
     let verdict = run(&mut dns, &request, json!({}));
     assert_eq!(
         aliases_of(&verdict, "/spec/template/spec/hostAliases"),
-        json!([{"ip": INGRESS_IP, "hostnames": ["k.localtest.me"]}])
+        json!([{"ip": INGRESS_ADDRESS, "hostnames": ["k.localtest.me"]}])
     );
-    assert_eq!(dns.asked, [INGRESS]);
+    assert_eq!(dns.asked, [INGRESS_SERVICE]);
 }
 
 #[test]
 fn invalid_settings_refuse_an_object_with_a_target() {
-    let request = pod(json!([{"ip": target(INGRESS), "hostnames": ["k.localtest.me"]}]));
+    let request = pod(json!([{"ip": target(INGRESS_SERVICE), "hostnames": ["k.localtest.me"]}]));
     let mut dns = dns();
     let message = rejection(run(
         &mut dns,
@@ -376,19 +376,19 @@ fn invalid_settings_refuse_an_object_with_a_target() {
 #[test]
 fn a_reapplied_pod_keeps_the_stored_address_of_its_target() {
     let mut request = pod(json!([
-        {"ip": target(INGRESS), "hostnames": ["k.localtest.me"]},
+        {"ip": target(INGRESS_SERVICE), "hostnames": ["k.localtest.me"]},
         {"ip": "host-gateway", "hostnames": ["host.local"]},
     ]));
     request["operation"] = json!("UPDATE");
     let mut stored = request["object"].clone();
     stored["spec"]["hostAliases"] = json!([
-        {"ip": INGRESS_IP, "hostnames": ["k.localtest.me"]},
+        {"ip": INGRESS_ADDRESS, "hostnames": ["k.localtest.me"]},
         {"ip": "192.168.65.254", "hostnames": ["host.local"]},
     ]);
     request["oldObject"] = stored.clone();
     // Both moved since: the stored addresses stand, and nothing is asked.
     let mut dns = ScriptedDns::default()
-        .with(INGRESS, &["10.96.99.99"])
+        .with(INGRESS_SERVICE, &["10.96.99.99"])
         .with(DOCKER, &["192.168.65.3"]);
     let verdict = run(&mut dns, &request, json!({}));
     assert_eq!(
@@ -401,11 +401,12 @@ fn a_reapplied_pod_keeps_the_stored_address_of_its_target() {
 #[test]
 fn a_reapplied_pod_naming_what_the_stored_one_lacks_is_refused_without_a_lookup() {
     let mut request = pod(json!([
-        {"ip": target(INGRESS), "hostnames": ["k.localtest.me", "new.localtest.me"]},
+        {"ip": target(INGRESS_SERVICE), "hostnames": ["k.localtest.me", "new.localtest.me"]},
     ]));
     request["operation"] = json!("UPDATE");
     let mut stored = request["object"].clone();
-    stored["spec"]["hostAliases"] = json!([{"ip": INGRESS_IP, "hostnames": ["k.localtest.me"]}]);
+    stored["spec"]["hostAliases"] =
+        json!([{"ip": INGRESS_ADDRESS, "hostnames": ["k.localtest.me"]}]);
     request["oldObject"] = stored;
     let mut dns = dns();
     assert_eq!(

@@ -415,7 +415,7 @@ const FUZZ_NAMES: [&str; 4] = [
     "host.docker.internal",
     "host.k3d.internal",
     "gateway.local",
-    "ingress-nginx-controller.ingress-nginx.svc.cluster.local",
+    INGRESS_SERVICE,
 ];
 const FUZZ_ANSWERS: [&[&str]; 4] = [
     &["fdc4:f303:9324::254", "192.168.65.254"],
@@ -786,6 +786,11 @@ fn assert_settings_refused(verdict: &Verdict, fields: &[String]) {
     );
 }
 
+/// The Service the `dns:` fixtures ask for: an ingress controller's.
+pub const INGRESS_SERVICE: &str = "ingress-nginx-controller.ingress-nginx.svc.cluster.local";
+/// The address the tests' DNS gives [`INGRESS_SERVICE`], a ClusterIP.
+pub const INGRESS_ADDRESS: &str = "10.96.12.34";
+
 /// Most distinct `dns:` names one object may ask for.
 const REFERENCE_MAX_TARGETS: usize = 16;
 
@@ -1034,10 +1039,7 @@ pub fn reference_edited(request: &Value, path: &[&'static str], current: &[IpAdd
     if request["operation"] != "UPDATE" || reference_immutable(request) || owned || old.is_null() {
         return Vec::new();
     }
-    let Some(annotated) = at(old, &metadata_of(path))
-        .and_then(|m| m.get("annotations"))
-        .and_then(|a| a.get(REFERENCE_ANNOTATION))
-        .and_then(reference_annotation_names)
+    let Some(annotated) = reference_annotation_of(old, path).and_then(reference_annotation_names)
     else {
         return Vec::new();
     };
@@ -1397,14 +1399,11 @@ pub fn reference_intent(request: &Value, path: &[&'static str]) -> ReferenceInte
             .as_str()
             .unwrap_or_default()
             .is_empty();
-    let metadata = metadata_of(path);
     let owned = !is_pod
         && object["metadata"]["ownerReferences"]
             .as_array()
             .is_some_and(|owners| owners.iter().any(|o| o["controller"] == true));
-    let annotation = at(object, &metadata)
-        .and_then(|m| m.get("annotations"))
-        .and_then(|a| a.get(REFERENCE_ANNOTATION));
+    let annotation = reference_annotation_of(object, path);
     let mut intent = ReferenceIntent::default();
     let annotated = match annotation.map(reference_annotation_names) {
         None => Vec::new(),
