@@ -430,7 +430,7 @@ hostaliases() {
 @test "intent: a malformed annotation is refused on a Deployment and warned about on a Pod" {
   run query '.allowed, .status.message' no_lookups.yml deployment_bad_annotation.json
   [ "${lines[0]}" = "false" ]
-  [ "${lines[1]}" = "the pod template's annotation host-gateway.kubewarden.io/hostnames is invalid: item 2 is empty; write lowercase host names separated by commas" ]
+  [ "${lines[1]}" = "the pod template's annotation host-gateway.kubewarden.io/hostnames is invalid: item 2 is empty; write lowercase host names separated by commas, each alone for the host or as NAME=dns:TARGET" ]
   run query '.allowed, (.patch // "no patch"), .warnings[0]' no_lookups.yml pod_bad_annotation.json
   [ "${lines[0]}" = "true" ]
   [ "${lines[1]}" = "no patch" ]
@@ -453,7 +453,21 @@ hostaliases() {
 @test "dns: a Deployment's template gets the Service's address" {
   run hostaliases in_cluster.yml deployment_dns_target.json
   [ "$status" -eq 0 ]
-  [ "$output" = '{"hostAliases":[{"ip":"10.0.0.7","hostnames":["static.internal"]},{"ip":"10.96.12.34","hostnames":["keycloak.localtest.me"]}],"annotation":null,"allowed":true,"warnings":null}' ] || fail "$output"
+  [ "$output" = '{"hostAliases":[{"ip":"10.0.0.7","hostnames":["static.internal"]},{"ip":"10.96.12.34","hostnames":["keycloak.localtest.me"]}],"annotation":"keycloak.localtest.me=dns:ingress-nginx-controller.ingress-nginx.svc.cluster.local","allowed":true,"warnings":null}' ] || fail "$output"
+}
+
+@test "dns: a Pod made from a template points the annotated name at the Service's address now" {
+  run hostaliases in_cluster.yml pod_dns_annotation.json
+  [ "$status" -eq 0 ]
+  [ "$output" = '{"hostAliases":[{"ip":"10.0.0.7","hostnames":["static.internal"]},{"ip":"10.96.12.34","hostnames":["keycloak.localtest.me"],"zzFutureAliasField":7}],"annotation":"keycloak.localtest.me=dns:ingress-nginx-controller.ingress-nginx.svc.cluster.local","allowed":true,"warnings":null}' ] || fail "$output"
+}
+
+@test "dns: a Pod whose annotated Service does not resolve is admitted as it is, warned" {
+  run query '.allowed, .patch, .warnings[0]' target_missing.yml pod_dns_annotation.json
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "true" ]
+  [ "${lines[1]}" = "null" ]
+  [ "${lines[2]}" = "host-gateway: keycloak.localtest.me not pointed at dns:ingress-nginx-controller.ingress-nginx.svc.cluster.local, left as they were: no IPv4 address for ingress-nginx-controller.ingress-nginx.svc.cluster.local (Name does not resolve)" ] || fail "$output"
 }
 
 @test "dns: a name outside allowedTargets is refused before any lookup, saying how to allow it" {

@@ -1,7 +1,7 @@
 //! The user's edit wins. A name that the stored template lists in its
 //! intent annotation and holds at an address, and that an UPDATE gives
 //! another address or removes, leaves the annotation: the Pods made from
-//! the template then follow the edit, not the host.
+//! the template then follow the edit, not the host (or the `dns:` name).
 
 use std::net::IpAddr;
 
@@ -16,9 +16,10 @@ const _: () = assert!(intent::MAX_ANNOTATED_NAMES <= 64);
 const MAX_ADDRESSES_PER_NAME: usize = 16;
 
 /// The annotated names of the stored template `old` that the UPDATE's
-/// `object` holds at none of the addresses `old` held them at, nor at the
-/// `current` addresses of the host, nor in a `host-gateway` entry. A name
-/// `old` held nowhere (the GitOps form) is never edited.
+/// `object` holds at none of the addresses `old` held them at, nor where
+/// the annotation points them: in a `host-gateway` entry or at the
+/// `current` addresses of the host, or in a `dns:` entry of their target.
+/// A name `old` held nowhere (the GitOps form) is never edited.
 pub fn edited_names(
     object: &str,
     old: &str,
@@ -31,10 +32,10 @@ pub fn edited_names(
     };
     // At most 64 names (`intent::MAX_ANNOTATED_NAMES`): finding one is a
     // short scan, and a bit of a `u64` marks each.
-    let index = |name: &str| annotated.iter().position(|listed| listed == name);
+    let index = |name: &str| annotated.iter().position(|item| item.name == name);
     let mut stored: Vec<Vec<IpAddr>> = Vec::new();
     stored.resize_with(annotated.len(), Vec::new);
-    for_each_name(old, pod_spec_path, |ip, name| {
+    for_each_name(old, pod_spec_path, |ip, _, name| {
         if let (EntryIp::Address(ip), Some(i)) = (ip, index(name))
             && stored[i].len() < MAX_ADDRESSES_PER_NAME
             && !stored[i].contains(&ip)
@@ -45,21 +46,25 @@ pub fn edited_names(
     // Kept (one bit a name): held where it was, at the host's address, or
     // asked of the host.
     let mut kept = 0u64;
-    for_each_name(object, pod_spec_path, |ip, name| {
+    for_each_name(object, pod_spec_path, |ip, target, name| {
         if let Some(i) = index(name) {
+            let to_host = annotated[i].target.is_none();
             let held = match ip {
-                EntryIp::HostGateway => true,
-                EntryIp::Address(ip) => stored[i].contains(&ip) || current.contains(&ip),
+                EntryIp::HostGateway => to_host,
+                EntryIp::Target => target.is_some() && annotated[i].target.as_deref() == target,
+                EntryIp::Address(ip) => {
+                    stored[i].contains(&ip) || (to_host && current.contains(&ip))
+                }
                 // Pointed elsewhere: the user's edit.
-                EntryIp::Target | EntryIp::Other => false,
+                EntryIp::Other => false,
             };
             kept |= u64::from(held) << i;
         }
     });
     let mut edited = Vec::new();
-    for (i, name) in annotated.iter().enumerate() {
+    for (i, item) in annotated.iter().enumerate() {
         if kept & (1 << i) == 0 && !stored[i].is_empty() {
-            edited.push(name.clone());
+            edited.push(item.name.clone());
         }
     }
     edited

@@ -4,11 +4,11 @@
 //! at its creation, as Docker resolves `host-gateway` at each container
 //! start.
 
-use std::borrow::Cow;
-use std::collections::HashSet;
+use std::fmt;
 
 use crate::json;
 use crate::names::is_dns1123_subdomain;
+use crate::target::{MAX_TARGETS, TARGET_PREFIX};
 use crate::text::{as_written, join};
 
 /// The annotation, on a Pod or in a pod template's metadata.
@@ -30,47 +30,123 @@ pub enum AnnotationError {
     /// A name Kubernetes would refuse in `hostAliases[].hostnames`.
     #[error("item \"{0}\" is not a valid DNS-1123 subdomain")]
     InvalidName(String),
+    /// `NAME=` followed by anything but `dns:` and a lowercase DNS name.
+    #[error("item \"{0}\" points at no {TARGET_PREFIX} name")]
+    InvalidTarget(String),
+    /// One name given two places to point at.
+    #[error("{0} is given two places to point at")]
+    TwoPlaces(String),
     /// More names than [`MAX_ANNOTATED_NAMES`].
     #[error("{0} items; at most {MAX_ANNOTATED_NAMES} are allowed")]
     TooMany(usize),
+    /// More distinct targets than [`MAX_TARGETS`].
+    #[error("{0} {TARGET_PREFIX} names; at most {MAX_TARGETS} are looked up")]
+    TooManyTargets(usize),
 }
 
-/// Reads the annotation's value: comma-separated names, spaces around each
-/// allowed, repeats dropped, in first-seen order.
+/// One item of the annotation: a name, and the `dns:` name whose address
+/// it points at, or none for the host's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    /// The host name a Pod's `/etc/hosts` gets.
+    pub name: String,
+    /// `TARGET` of `NAME=dns:TARGET`.
+    pub target: Option<String>,
+}
+
+impl Item {
+    /// A name that points at the host.
+    pub fn host(name: impl Into<String>) -> Self {
+        Item {
+            name: name.into(),
+            target: None,
+        }
+    }
+}
+
+impl fmt::Display for Item {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.target {
+            None => f.write_str(&self.name),
+            Some(target) => write!(f, "{}={TARGET_PREFIX}{target}", self.name),
+        }
+    }
+}
+
+/// Reads the annotation's value: comma-separated items, each a name that
+/// points at the host or `NAME=dns:TARGET`, spaces around each allowed,
+/// repeats dropped, in first-seen order.
 ///
 /// ```
 /// use host_gateway_policy::parse_hostnames_annotation;
 ///
-/// let names = parse_hostnames_annotation("db.local, cache.local,db.local").unwrap();
-/// assert_eq!(names, ["db.local", "cache.local"]);
+/// let items = parse_hostnames_annotation("db.local, sso.local=dns:keycloak.sso.svc.cluster.local,db.local").unwrap();
+/// assert_eq!(items[0].to_string(), "db.local");
+/// assert_eq!(items[1].target.as_deref(), Some("keycloak.sso.svc.cluster.local"));
 /// assert!(parse_hostnames_annotation("db.local,,x").is_err());
 /// ```
-pub fn parse(value: &str) -> Result<Vec<String>, AnnotationError> {
+pub fn parse(value: &str) -> Result<Vec<Item>, AnnotationError> {
     // Counted before anything is read, so a huge value costs one pass.
     let count = value.bytes().filter(|b| *b == b',').count() + 1;
     if count > MAX_ANNOTATED_NAMES {
         return Err(AnnotationError::TooMany(count));
     }
-    let mut seen: HashSet<Cow<str>> = HashSet::new();
-    let mut names = Vec::new();
-    for (i, item) in value.split(',').enumerate() {
-        let name = item.trim_matches(|c: char| c.is_ascii_whitespace());
-        if name.is_empty() {
-            return Err(AnnotationError::EmptyItem(i + 1));
+    let mut items: Vec<Item> = Vec::new();
+    for (i, text) in value.split(',').enumerate() {
+        let text = text.trim_matches(|c: char| c.is_ascii_whitespace());
+        let item = parse_item(text, i)?;
+        // At most 64 items: a short scan finds a repeat.
+        match items.iter().find(|seen| seen.name == item.name) {
+            Some(seen) if *seen == item => continue,
+            Some(_) => return Err(AnnotationError::TwoPlaces(item.name)),
+            None => {}
         }
-        if !is_dns1123_subdomain(name) {
-            return Err(AnnotationError::InvalidName(as_written(name)));
-        }
-        if seen.insert(Cow::Borrowed(name)) {
-            names.push(name.to_string());
-        }
+        items.push(item);
     }
-    Ok(names)
+    let targets = targets_of(&items).len();
+    if targets > MAX_TARGETS {
+        return Err(AnnotationError::TooManyTargets(targets));
+    }
+    Ok(items)
 }
 
-/// The annotation's value for `names`.
-pub fn format(names: &[String]) -> String {
-    join(names.iter().map(String::as_str), ",")
+/// Reads one trimmed item, the `index`th.
+fn parse_item(text: &str, index: usize) -> Result<Item, AnnotationError> {
+    if text.is_empty() {
+        return Err(AnnotationError::EmptyItem(index + 1));
+    }
+    let (name, target) = match text.split_once('=') {
+        None => (text, None),
+        Some((name, place)) => match place.strip_prefix(TARGET_PREFIX) {
+            Some(target) if is_dns1123_subdomain(target) => (name, Some(target.to_string())),
+            _ => return Err(AnnotationError::InvalidTarget(as_written(text))),
+        },
+    };
+    if !is_dns1123_subdomain(name) {
+        return Err(AnnotationError::InvalidName(as_written(name)));
+    }
+    Ok(Item {
+        name: name.to_string(),
+        target,
+    })
+}
+
+/// The targets `items` point at, each once, in order (at most a few
+/// dozen distinct: a short scan finds a repeat).
+pub fn targets_of(items: &[Item]) -> Vec<&str> {
+    let mut targets: Vec<&str> = Vec::new();
+    for target in items.iter().filter_map(|item| item.target.as_deref()) {
+        if !targets.contains(&target) {
+            targets.push(target);
+        }
+    }
+    targets
+}
+
+/// The annotation's value for `items`.
+pub fn format(items: &[Item]) -> String {
+    let texts: Vec<String> = items.iter().map(ToString::to_string).collect();
+    join(texts.iter().map(String::as_str), ",")
 }
 
 /// Where a kind keeps its Pod's metadata: beside its pod spec.
@@ -89,7 +165,7 @@ pub fn annotation<'a>(object: &'a str, metadata_path: &[&str]) -> Option<&'a str
 }
 
 /// Reads a raw annotation value.
-pub fn parse_raw(raw: &str) -> Result<Vec<String>, AnnotationError> {
+pub fn parse_raw(raw: &str) -> Result<Vec<Item>, AnnotationError> {
     parse(&json::string(raw).ok_or(AnnotationError::NotAString)?)
 }
 
@@ -117,9 +193,9 @@ pub fn without_names(object: &str, metadata_path: &[&str], names: &[String]) -> 
     let raw = annotation(object, metadata_path)?;
     let listed = parse_raw(raw).ok()?;
     let mut left = Vec::new();
-    for name in &listed {
-        if !names.contains(name) {
-            left.push(name.clone());
+    for item in &listed {
+        if !names.contains(&item.name) {
+            left.push(item.clone());
         }
     }
     if left.len() == listed.len() {
@@ -180,8 +256,18 @@ mod tests {
     #[case::spaces(" db.local ,  cache.local", &["db.local", "cache.local"])]
     #[case::repeats("a,b,a", &["a", "b"])]
     #[case::digits_and_hyphens("db-1.svc-2.local", &["db-1.svc-2.local"])]
+    #[case::a_target(
+        "sso.local=dns:keycloak.sso.svc.cluster.local, db.local",
+        &["sso.local=dns:keycloak.sso.svc.cluster.local", "db.local"]
+    )]
+    #[case::a_repeated_target("a=dns:t.svc,a=dns:t.svc", &["a=dns:t.svc"])]
     fn reads_names(#[case] value: &str, #[case] expected: &[&str]) {
-        assert_eq!(parse(value).unwrap(), expected);
+        let items: Vec<String> = parse(value)
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(items, expected);
     }
 
     #[rstest]
@@ -197,6 +283,17 @@ mod tests {
         AnnotationError::InvalidName("\\u{a0}cache.local".into())
     )]
     #[case::too_many(&vec!["a"; 65].join(","), AnnotationError::TooMany(65))]
+    #[case::no_dns_prefix("a=t.svc", AnnotationError::InvalidTarget("a=t.svc".into()))]
+    #[case::uppercase_target("a=dns:T.svc", AnnotationError::InvalidTarget("a=dns:T.svc".into()))]
+    #[case::empty_target("a=dns:", AnnotationError::InvalidTarget("a=dns:".into()))]
+    #[case::an_address("a=10.0.0.1", AnnotationError::InvalidTarget("a=10.0.0.1".into()))]
+    #[case::bad_name_before_target("A=dns:t.svc", AnnotationError::InvalidName("A".into()))]
+    #[case::two_places("a,a=dns:t.svc", AnnotationError::TwoPlaces("a".into()))]
+    #[case::two_targets("a=dns:t.svc,a=dns:u.svc", AnnotationError::TwoPlaces("a".into()))]
+    #[case::too_many_targets(
+        &(0..17).map(|i| format!("n{i}=dns:t{i}.svc")).collect::<Vec<_>>().join(","),
+        AnnotationError::TooManyTargets(17)
+    )]
     fn refuses_malformed_values(#[case] value: &str, #[case] expected: AnnotationError) {
         assert_eq!(parse(value), Err(expected));
     }
@@ -204,7 +301,12 @@ mod tests {
     #[test]
     fn sixty_four_names_are_allowed_and_long_names_are_cut_in_the_message() {
         let names: Vec<String> = (0..64).map(|i| format!("h{i}.local")).collect();
-        assert_eq!(parse(&names.join(",")).unwrap(), names);
+        let items: Vec<Item> = names.iter().map(Item::host).collect();
+        assert_eq!(parse(&names.join(",")).unwrap(), items);
+        let sixteen: Vec<String> = (0..64)
+            .map(|i| format!("n{i}=dns:t{}.svc", i % 16))
+            .collect();
+        assert_eq!(parse(&sixteen.join(",")).map(|i| i.len()), Ok(64));
         let long = "x".repeat(254);
         let Err(AnnotationError::InvalidName(shown)) = parse(&long) else {
             panic!("a 254-character name is refused");
@@ -259,6 +361,7 @@ mod tests {
     #[case::the_last(" db.local ", &["db.local"], Some(r#"{"spec":{"template":{"metadata":{"annotations":{"x":"1"}}}}}"#))]
     #[case::none_listed("db.local", &["api.local"], None)]
     #[case::malformed("db.local,,x", &["db.local"], None)]
+    #[case::a_target("db.local,sso=dns:k.svc", &["db.local"], Some(r#"{"spec":{"template":{"metadata":{"annotations":{"x":"1","host-gateway.kubewarden.io/hostnames":"sso=dns:k.svc"}}}}}"#))]
     fn takes_names_out_of_the_annotation(
         #[case] value: &str,
         #[case] names: &[&str],

@@ -32,7 +32,10 @@ mod text;
 mod verdict;
 
 pub use inject::INJECT_ANNOTATION;
-pub use intent::{AnnotationError, HOSTNAMES_ANNOTATION, parse as parse_hostnames_annotation};
+pub use intent::{
+    AnnotationError, HOSTNAMES_ANNOTATION, Item as AnnotatedItem,
+    parse as parse_hostnames_annotation,
+};
 pub use ip_family::IpFamily;
 pub use lookup::{LookupError, Miss, Shortfall, Skipped};
 pub use messages::{MAX_REJECTION_BYTES, MAX_WARNING_BYTES};
@@ -44,7 +47,7 @@ pub use settings::{DEFAULT_HOSTNAMES, Settings, SettingsError};
 pub use target::{
     DEFAULT_ALLOWED_TARGETS, TARGET_PREFIX, TargetPattern, TargetRefusal, check_target, target_name,
 };
-pub use verdict::{Mutation, Rejection, Verdict, Warning};
+pub use verdict::{Mutation, Rejection, TargetMiss, Verdict, Warning};
 
 use kubewarden_policy_sdk::protocol_version_guest;
 use kubewarden_policy_sdk::wapc_guest::{CallResult, register_function};

@@ -12,7 +12,7 @@ use crate::ip_family::IpFamily;
 use crate::lookup::{Miss, Shortfall, Skipped};
 use crate::target::{MAX_TARGETS, TARGET_PREFIX, TargetRefusal};
 use crate::text::{excerpt, fit, join};
-use crate::verdict::{Rejection, Warning};
+use crate::verdict::{Rejection, TargetMiss, Warning};
 
 /// Longest rejection, in bytes.
 pub const MAX_REJECTION_BYTES: usize = 512;
@@ -184,7 +184,8 @@ impl fmt::Display for Rejection {
             ),
             Rejection::BadAnnotation(error) => format!(
                 "the pod template's annotation {HOSTNAMES_ANNOTATION} is invalid: {error}; \
-                 write lowercase host names separated by commas"
+                 write lowercase host names separated by commas, each alone for the host or as \
+                 NAME={TARGET_PREFIX}TARGET"
             ),
         };
         let names = match self {
@@ -232,6 +233,20 @@ impl fmt::Display for Warning {
                 let text = format!(
                     "host-gateway: the hostAliases entry {TARGET_PREFIX}{name} left out: {}",
                     shortfall.render(1)
+                );
+                return f.write_str(&fit(&text, MAX_WARNING_BYTES));
+            }
+            Warning::TargetNotFollowed { names, name, why } => {
+                let why = match why {
+                    TargetMiss::NotAllowed(allowed) => {
+                        format!("allowedTargets ({allowed}) does not cover it")
+                    }
+                    TargetMiss::NoAddress(shortfall) => shortfall.render(1),
+                };
+                let text = format!(
+                    "host-gateway: {} not pointed at {TARGET_PREFIX}{name}, left as they were: \
+                     {why}",
+                    counted(names, 4)
                 );
                 return f.write_str(&fit(&text, MAX_WARNING_BYTES));
             }

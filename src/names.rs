@@ -41,6 +41,16 @@ pub fn comparable_name(name: &str) -> String {
     name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase()
 }
 
+/// `names` as a set, borrowed. One function for every such set: each
+/// `collect` into a set is instantiated anew, a kilobyte of module each.
+pub fn name_set<S: AsRef<str>>(names: &[S]) -> HashSet<Cow<'_, str>> {
+    let mut set = HashSet::with_capacity(names.len());
+    for name in names {
+        set.insert(Cow::Borrowed(name.as_ref()));
+    }
+    set
+}
+
 /// `first`, then the names of `second` it lacks (as DNS compares names).
 pub fn union(first: &[String], second: &[String]) -> Vec<String> {
     // Cow keys, as the other name sets have: one set type in the module.

@@ -15,19 +15,19 @@ use crate::intent;
 use crate::json;
 use crate::lookup::{Choice, LookupError, Shortfall, choose_addresses, choose_among};
 use crate::messages::{object_name, rewrite_summary};
-use crate::names::union;
+use crate::names::{name_set, union};
 use crate::pod_spec::pod_spec_path;
 use crate::prefilter::may_contain_any;
 use crate::refresh::{Intent, Subject, read_intent};
 use crate::request::{Request, read_payload};
 use crate::rewrite::{
     Answers, HOST_GATEWAY, HostAliases, host_aliases_list, names_any_of, stored_answers,
-    with_host_gateway_entry, without_stale_names,
+    with_asking_entry, without_stale_names,
 };
 use crate::settings::Settings;
 use crate::target::{MAX_TARGETS, TARGET_PREFIX, TargetRefusal, allowed_list, check_target};
 use crate::text::as_written;
-use crate::verdict::{Mutation, Rejection, Verdict, Warning};
+use crate::verdict::{Mutation, Rejection, TargetMiss, Verdict, Warning};
 
 /// Evaluates a `validate` payload (`{"settings": ..., "request": ...}`).
 /// `resolve` looks a host name up, answering its addresses or why it has
@@ -75,6 +75,7 @@ where
     plan.edited = user_edits(&target, &current);
     let edited = &plan.edited;
     plan.intent.refresh.retain(|name| !edited.contains(name));
+    (plan.intent.targeted).retain(|(name, _)| !edited.contains(name));
     let mut sources = sources(&target, &choice, &mut plan)?;
     let targets = target_answers(&target, &settings, &mut plan, &mut resolve, &mut sources)?;
     let answers = Answers {
@@ -283,9 +284,28 @@ struct Plan<'a> {
 }
 
 impl Plan<'_> {
-    /// Whether the request asks for no address at all.
+    /// Whether the request asks for no address at all, nor names a
+    /// target to check.
     fn is_empty(&self) -> bool {
-        self.aliases.is_none() && self.intent.refresh.is_empty() && self.inject.is_empty()
+        let intent = &self.intent;
+        self.aliases.is_none()
+            && intent.refresh.is_empty()
+            && intent.targeted.is_empty()
+            && intent.annotated_targets.is_empty()
+            && self.inject.is_empty()
+    }
+
+    /// Each target to look up, once, in order: the entries', then the
+    /// annotation's.
+    fn targets(&self) -> Vec<&str> {
+        let asked = self.aliases.as_ref().map_or(&[][..], HostAliases::targets);
+        let mut targets: Vec<&str> = asked.iter().map(AsRef::as_ref).collect();
+        for (_, target) in &self.intent.targeted {
+            if !targets.contains(&target.as_str()) {
+                targets.push(target);
+            }
+        }
+        targets
     }
 
     /// Whether the request asks for the host's address.
@@ -316,7 +336,7 @@ fn plan<'a>(
         metadata_path: &target.metadata_path,
         is_pod: target.is_pod,
         is_pod_create: target.is_pod_create,
-        host_gateway: aliases.as_ref().filter(|a| a.asks_for_the_host()),
+        aliases: aliases.as_ref(),
     };
     let mut intent = match read_intent(&subject) {
         Ok(intent) => intent,
@@ -351,6 +371,7 @@ fn plan<'a>(
     if let Some(aliases) = &plan.aliases {
         allowed_targets(aliases, &settings)?;
     }
+    annotated_targets_allowed(target, &mut plan, &settings)?;
     if target.is_pod_create {
         plan.inject = names_to_inject(
             target.object,
@@ -385,10 +406,46 @@ fn allowed_targets(aliases: &HostAliases, settings: &Settings) -> ControlFlow<Ve
     Continue(())
 }
 
+/// Checks the targets the intent annotation names against
+/// `allowedTargets`: a template is refused, where the person who wrote it
+/// applies it; a Pod leaves the names of a target not allowed as they are,
+/// warned, as a refused Pod would loop its controller.
+fn annotated_targets_allowed(
+    target: &Target,
+    plan: &mut Plan,
+    settings: &Settings,
+) -> ControlFlow<Verdict> {
+    let allowed = &settings.allowed_targets;
+    for name in std::mem::take(&mut plan.intent.annotated_targets) {
+        if check_target(&name, allowed).is_ok() {
+            continue;
+        }
+        if !target.is_pod {
+            return Break(Verdict::Reject(Rejection::TargetRefused {
+                name,
+                refusal: TargetRefusal::NotAllowed,
+                allowed: allowed_list(allowed),
+            }));
+        }
+        let targeted = &mut plan.intent.targeted;
+        let names = targeted.iter().filter(|(_, t)| *t == name);
+        let names: Vec<String> = names.map(|(n, _)| n.clone()).collect();
+        targeted.retain(|(_, t)| *t != name);
+        plan.warnings.push(Warning::TargetNotFollowed {
+            names,
+            name,
+            why: TargetMiss::NotAllowed(allowed_list(allowed)),
+        });
+    }
+    Continue(())
+}
+
 /// Each target's addresses, looked up once each in order, adding their
 /// sources and the warnings of what was passed over. A target with no
 /// address refuses the object, but for a Pod a controller made: its entry
 /// is left out, with a warning, as a refused Pod would loop its controller.
+/// A target only the intent annotation names never refuses: its names stay
+/// as they are, warned.
 fn target_answers<R>(
     target: &Target,
     settings: &Settings,
@@ -399,10 +456,10 @@ fn target_answers<R>(
 where
     R: FnMut(&str) -> Result<Vec<IpAddr>, LookupError>,
 {
-    let targets = plan.aliases.as_ref().map_or(&[][..], HostAliases::targets);
+    let targets: Vec<String> = plan.targets().into_iter().map(str::to_string).collect();
+    let asked = plan.aliases.as_ref().map_or(0, |a| a.targets().len());
     let mut answers = Vec::with_capacity(targets.len());
-    for name in targets {
-        let name = name.to_string();
+    for (i, name) in targets.into_iter().enumerate() {
         let names = std::slice::from_ref(&name);
         match choose_among(names, &settings.ip_families, &[], &mut *resolve) {
             Choice::Found { found, passed } => {
@@ -418,6 +475,15 @@ where
                     });
                 }
                 answers.push((name, addresses));
+            }
+            Choice::Fallback { shortfall, .. } | Choice::NoAddress(shortfall) if i >= asked => {
+                let targeted = plan.intent.targeted.iter().filter(|(_, t)| *t == name);
+                plan.warnings.push(Warning::TargetNotFollowed {
+                    names: targeted.map(|(n, _)| n.clone()).collect(),
+                    name: name.clone(),
+                    why: TargetMiss::NoAddress(shortfall),
+                });
+                answers.push((name, Vec::new()));
             }
             Choice::Fallback { shortfall, .. } | Choice::NoAddress(shortfall) => {
                 // A Pod a controller made goes without the entry: refused,
@@ -488,8 +554,9 @@ fn sources(
 /// host-gateway cannot be admitted without one (the API server refuses the
 /// word); any other is never refused: a controller would retry its Pod
 /// forever. The names the user edited still leave the annotation. An
-/// object with `dns:` entries goes on, warned, with nothing to refresh or
-/// inject, for its targets to be written.
+/// object with `dns:` entries, or names its annotation points at a target,
+/// goes on, warned, with nothing to refresh or inject, for its targets to
+/// be written.
 fn no_address(target: &Target, plan: &mut Plan, shortfall: Shortfall) -> ControlFlow<Verdict> {
     if plan
         .aliases
@@ -507,8 +574,7 @@ fn no_address(target: &Target, plan: &mut Plan, shortfall: Shortfall) -> Control
         });
     } else if !refresh.is_empty() {
         let names = union(refresh, &plan.inject);
-        let refreshed: HashSet<Cow<str>> =
-            refresh.iter().map(|n| Cow::Borrowed(n.as_str())).collect();
+        let refreshed = name_set(refresh);
         warnings.push(
             match names_any_of(target.object, target.pod_spec_path, &refreshed) {
                 true => Warning::NotRefreshed { names, shortfall },
@@ -517,7 +583,7 @@ fn no_address(target: &Target, plan: &mut Plan, shortfall: Shortfall) -> Control
             },
         );
     }
-    if plan.aliases.is_some() {
+    if plan.aliases.is_some() || !plan.intent.targeted.is_empty() {
         plan.warnings = warnings;
         plan.intent.refresh.clear();
         plan.inject.clear();
@@ -546,8 +612,8 @@ fn apply(target: &Target, plan: &Plan, answers: &Answers) -> String {
         text = Cow::Owned(followed);
     }
     if !refresh.is_empty() {
-        let names: HashSet<Cow<str>> = refresh.iter().map(|n| Cow::Borrowed(n.as_str())).collect();
-        if let Some(fresh) = without_stale_names(&text, path, &names, addresses) {
+        let names = name_set(refresh);
+        if let Some(fresh) = without_stale_names(&text, path, &names, addresses, HOST_GATEWAY) {
             text = Cow::Owned(fresh);
         }
     }
@@ -555,17 +621,52 @@ fn apply(target: &Target, plan: &Plan, answers: &Answers) -> String {
     // with it: the extra entry would only repeat them.
     let mut extra = union(refresh, &plan.inject);
     if let Some(aliases) = &plan.aliases {
-        let asked: HashSet<Cow<str>> = aliases.host_gateway_names().collect();
+        let asked: HashSet<Cow<str>> = aliases.names_asking_for(None).collect();
         extra.retain(|name| !asked.contains(name.as_str()));
     }
     if !extra.is_empty()
-        && let Some(with_entry) = with_host_gateway_entry(&text, path, &extra)
+        && let Some(with_entry) = with_asking_entry(&text, path, HOST_GATEWAY, &extra)
     {
         text = Cow::Owned(with_entry);
+    }
+    for (name, addresses) in &answers.targets {
+        if let Some(followed) = follow_target(&text, plan, name, addresses, path) {
+            text = Cow::Owned(followed);
+        }
     }
     match HostAliases::asking(&text, path) {
         Some(aliases) => aliases.rewrite(answers),
         None => text.into_owned(),
+    }
+}
+
+/// `text` with the names the intent points at `target` taken out of
+/// entries of other addresses and added on one more `dns:` entry for it,
+/// which the rewrite brings to `addresses`; `None` when nothing changes
+/// (no such name, or `target` gave no address).
+fn follow_target(
+    text: &str,
+    plan: &Plan,
+    target: &str,
+    addresses: &[IpAddr],
+    path: &[&str],
+) -> Option<String> {
+    let targeted = plan.intent.targeted.iter().filter(|(_, t)| t == target);
+    let names: Vec<&str> = targeted.map(|(name, _)| name.as_str()).collect();
+    if names.is_empty() || addresses.is_empty() {
+        return None;
+    }
+    let ip = format!("{TARGET_PREFIX}{target}");
+    let set = name_set(&names);
+    let fresh = without_stale_names(text, path, &set, addresses, &ip);
+    let text = fresh.as_deref().unwrap_or(text);
+    let asked: HashSet<Cow<str>> = (plan.aliases.iter())
+        .flat_map(|aliases| aliases.names_asking_for(Some(target)))
+        .collect();
+    let extra: Vec<&str> = names.into_iter().filter(|n| !asked.contains(*n)).collect();
+    match extra.is_empty() {
+        true => fresh,
+        false => with_asking_entry(text, path, &ip, &extra),
     }
 }
 

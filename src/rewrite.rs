@@ -9,7 +9,9 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::ops::Range;
 
+use crate::intent::Item;
 use crate::json;
+use crate::names::is_dns1123_subdomain;
 use crate::target::{MAX_TARGETS, TARGET_PREFIX};
 use crate::text::join;
 
@@ -212,11 +214,43 @@ impl<'a> HostAliases<'a> {
             .unwrap_or_else(|| self.object.to_string())
     }
 
-    /// The string hostnames of the `host-gateway` entries, in order.
-    pub fn host_gateway_names(&self) -> impl Iterator<Item = Cow<'a, str>> + '_ {
-        self.entries
-            .iter()
-            .filter(|entry| entry.ip == EntryIp::HostGateway)
+    /// The DNS-1123 names of the entries that ask, in order, each pointed
+    /// where its entry asks (repeats kept): what the intent annotation of
+    /// a template gains.
+    pub fn asked_items(&self) -> Vec<Item> {
+        let mut items = Vec::new();
+        for entry in &self.entries {
+            let target = match entry.ip {
+                EntryIp::HostGateway => None,
+                EntryIp::Target if is_dns1123_subdomain(&self.targets[entry.target]) => {
+                    Some(self.targets[entry.target].to_string())
+                }
+                _ => continue,
+            };
+            for name in hostnames(entry.text) {
+                if is_dns1123_subdomain(&name) {
+                    items.push(Item {
+                        name: name.into_owned(),
+                        target: target.clone(),
+                    });
+                }
+            }
+        }
+        items
+    }
+
+    /// The string hostnames of the entries that ask for the host (`None`)
+    /// or for `target`, in order.
+    pub fn names_asking_for<'s>(
+        &'s self,
+        target: Option<&'s str>,
+    ) -> impl Iterator<Item = Cow<'a, str>> + 's {
+        (self.entries.iter())
+            .filter(move |entry| match (entry.ip, target) {
+                (EntryIp::HostGateway, None) => true,
+                (EntryIp::Target, Some(target)) => self.targets[entry.target] == target,
+                _ => false,
+            })
             .flat_map(|entry| hostnames(entry.text))
     }
 
@@ -472,29 +506,37 @@ pub fn hostnames_present<'a>(object: &'a str, pod_spec_path: &[&str]) -> Vec<Cow
 }
 
 /// Calls `each` with what the `ip` of each `hostAliases` entry under the
-/// pod spec at `pod_spec_path` says, and each of its string `hostnames`.
-pub fn for_each_name(object: &str, pod_spec_path: &[&str], mut each: impl FnMut(EntryIp, &str)) {
+/// pod spec at `pod_spec_path` says (with the name a `dns:` one asks for),
+/// and each of its string `hostnames`.
+pub fn for_each_name(
+    object: &str,
+    pod_spec_path: &[&str],
+    mut each: impl FnMut(EntryIp, Option<&str>, &str),
+) {
     let entries = host_aliases_list(object, pod_spec_path).and_then(json::elements);
     for entry in entries.unwrap_or_default() {
-        let ip = EntryIp::of(entry);
+        let (ip, target) = EntryIp::read(entry);
         for name in hostnames(entry) {
-            each(ip, &name);
+            each(ip, target.as_deref(), &name);
         }
     }
 }
 
 /// The object with one more `hostAliases` entry under the pod spec at
-/// `pod_spec_path`, `{"ip":"host-gateway","hostnames":names}`, last in the
-/// list (created when absent or null), for [`HostAliases`] to rewrite like
-/// any other. `None` when the spec or the list has another shape.
-pub fn with_host_gateway_entry<S: AsRef<str>>(
+/// `pod_spec_path`, `{"ip":ip,"hostnames":names}` where `ip` asks
+/// (`host-gateway` or `dns:NAME`), last in the list (created when absent
+/// or null), for [`HostAliases`] to rewrite like any other. `None` when the
+/// spec or the list has another shape.
+pub fn with_asking_entry<S: AsRef<str>>(
     object: &str,
     pod_spec_path: &[&str],
+    ip: &str,
     names: &[S],
 ) -> Option<String> {
     let spec = json::path(object, pod_spec_path).filter(|spec| spec.starts_with('{'))?;
     let entry = format!(
-        "{{\"ip\":\"{HOST_GATEWAY}\",\"hostnames\":{}}}",
+        "{{\"ip\":{},\"hostnames\":{}}}",
+        json::quoted(ip),
         json::quoted_list(names)
     );
     match json::field(spec, "hostAliases") {
@@ -515,14 +557,15 @@ pub fn names_any_of(object: &str, pod_spec_path: &[&str], names: &HashSet<Cow<st
 
 /// The object with `names` taken out of every `hostAliases` entry whose
 /// `ip` is an address other than those of `current`: each name then points
-/// only at the current addresses. An entry of no other names becomes a
-/// `host-gateway` entry instead. `None` when no entry holds such a name
-/// (the object is unchanged).
+/// only at the current addresses. An entry of no other names asks for them
+/// instead, its `ip` becoming `asking` (`host-gateway` or `dns:NAME`).
+/// `None` when no entry holds such a name (the object is unchanged).
 pub fn without_stale_names(
     object: &str,
     pod_spec_path: &[&str],
     names: &HashSet<Cow<str>>,
     current: &[IpAddr],
+    asking: &str,
 ) -> Option<String> {
     let list = host_aliases_list(object, pod_spec_path)?;
     let entries = json::elements(list)?;
@@ -541,16 +584,12 @@ pub fn without_stale_names(
             .map(AsRef::as_ref)
             .filter(|name| !names.contains(*name))
             .collect();
-        // An entry of those names only is the policy's: it becomes a
-        // host-gateway entry, its other fields kept, for the rewrite to
-        // bring to the current addresses where it stands.
+        // An entry of those names only is the policy's: it asks again,
+        // its other fields kept, for the rewrite to bring to the current
+        // addresses where it stands.
         if left.is_empty() {
             let ip = json::field(entry, "ip")?;
-            kept.push(Cow::Owned(json::replace(
-                entry,
-                ip,
-                &json::quoted(HOST_GATEWAY),
-            )?));
+            kept.push(Cow::Owned(json::replace(entry, ip, &json::quoted(asking))?));
             continue;
         }
         let raw = json::field(entry, "hostnames")?;
@@ -795,7 +834,7 @@ mod tests {
     )]
     fn adds_an_entry_to_rewrite(#[case] object: &str, #[case] expected: &str) {
         assert_eq!(
-            with_host_gateway_entry(object, &["spec"], &["h".to_string()]).as_deref(),
+            with_asking_entry(object, &["spec"], HOST_GATEWAY, &["h".to_string()]).as_deref(),
             Some(expected)
         );
     }
@@ -806,14 +845,14 @@ mod tests {
     #[case::list_a_string(r#"{"spec":{"hostAliases":"x"}}"#)]
     fn adds_nothing_to_other_shapes(#[case] object: &str) {
         assert_eq!(
-            with_host_gateway_entry(object, &["spec"], &["h".to_string()]),
+            with_asking_entry(object, &["spec"], HOST_GATEWAY, &["h".to_string()]),
             None
         );
     }
 
     fn stale(object: &str, names: &[&str], current: &[&str]) -> Option<String> {
         let names: HashSet<Cow<str>> = names.iter().map(|n| Cow::Borrowed(*n)).collect();
-        without_stale_names(object, &["spec"], &names, &ips(current))
+        without_stale_names(object, &["spec"], &names, &ips(current), HOST_GATEWAY)
     }
 
     #[test]

@@ -88,6 +88,15 @@ pub enum Rejection {
     },
 }
 
+/// Why a target of the intent annotation was not followed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetMiss {
+    /// `allowedTargets` (as written in it) does not cover it.
+    NotAllowed(String),
+    /// DNS gave no address.
+    NoAddress(Shortfall),
+}
+
 /// Warnings returned to the API client (kubectl prints them). Each
 /// displays in at most [`MAX_WARNING_BYTES`](crate::MAX_WARNING_BYTES).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +136,17 @@ pub enum Warning {
         names: Vec<String>,
         /// Why DNS gave no address.
         shortfall: Shortfall,
+    },
+    /// The names the intent annotation points at `dns:NAME` are left as
+    /// they are: NAME may not be looked up, or gave no address. A Pod is
+    /// never refused for its annotation.
+    TargetNotFollowed {
+        /// The names left as they were.
+        names: Vec<String>,
+        /// NAME.
+        name: String,
+        /// Why.
+        why: TargetMiss,
     },
     /// No address for a `dns:NAME` entry of a Pod a controller made: the
     /// entry is left out, since a controller would retry a refused Pod

@@ -198,7 +198,8 @@ fn a_malformed_annotation_is_refused_on_a_deployment_and_warned_about_on_a_pod()
     assert_eq!(
         rejection.to_string(),
         "the pod template's annotation host-gateway.kubewarden.io/hostnames is invalid: item 2 \
-         is empty; write lowercase host names separated by commas"
+         is empty; write lowercase host names separated by commas, each alone for the host or as \
+         NAME=dns:TARGET"
     );
 
     let mut lookups = dns(THEN);

@@ -354,6 +354,11 @@ fn a_template_gets_the_address_too() {
         aliases_of(&verdict, "/spec/template/spec/hostAliases"),
         json!([{"ip": INGRESS_ADDRESS, "hostnames": ["k.localtest.me"]}])
     );
+    // The intent stays with the template, for each Pod to follow.
+    assert_eq!(
+        aliases_of(&verdict, "/spec/template/metadata/annotations"),
+        json!({ANNOTATION: format!("k.localtest.me=dns:{INGRESS_SERVICE}")})
+    );
     assert_eq!(dns.asked, [INGRESS_SERVICE]);
 }
 
@@ -432,5 +437,218 @@ fn a_long_name_outside_the_list_still_gets_the_fix() {
     assert!(
         message.ends_with("or write the address itself"),
         "{message}"
+    );
+}
+
+const ANNOTATION: &str = "host-gateway.kubewarden.io/hostnames";
+
+/// A Pod a ReplicaSet made, with this intent annotation and these
+/// `hostAliases` (none when null).
+fn pod_from_template(annotation: &str, aliases: Value) -> Value {
+    let mut request = pod(aliases);
+    if request["object"]["spec"]["hostAliases"].is_null() {
+        request["object"]["spec"]
+            .as_object_mut()
+            .unwrap()
+            .remove("hostAliases");
+    }
+    let metadata = &mut request["object"]["metadata"];
+    metadata["annotations"] = json!({ANNOTATION: annotation});
+    metadata["ownerReferences"] = json!([{
+        "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-5d9c",
+        "uid": "u", "controller": true,
+    }]);
+    request
+}
+
+fn warnings_of(verdict: &Verdict) -> Vec<String> {
+    match verdict {
+        Verdict::Mutate(mutation) => mutation.warnings.iter().map(ToString::to_string).collect(),
+        Verdict::Warn(warnings) => warnings.iter().map(ToString::to_string).collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn a_pod_follows_the_target_its_annotation_names() {
+    let annotation = format!("k.localtest.me=dns:{INGRESS_SERVICE}");
+    // The address its template held when it was applied, since moved.
+    let request = pod_from_template(
+        &annotation,
+        json!([
+            {"ip": "10.0.0.7", "hostnames": ["static.internal"]},
+            {"ip": "10.96.0.99", "hostnames": ["k.localtest.me"]},
+        ]),
+    );
+    let mut dns = dns();
+    let verdict = run(&mut dns, &request, json!({}));
+    assert_eq!(
+        aliases_of(&verdict, "/spec/hostAliases"),
+        json!([
+            {"ip": "10.0.0.7", "hostnames": ["static.internal"]},
+            {"ip": INGRESS_ADDRESS, "hostnames": ["k.localtest.me"]},
+        ])
+    );
+    assert_eq!(dns.asked, [INGRESS_SERVICE]);
+    assert!(warnings_of(&verdict).is_empty());
+}
+
+#[test]
+fn the_annotation_alone_gives_a_pod_its_entry_beside_the_hosts() {
+    let annotation = format!("db.local, k.localtest.me=dns:{INGRESS_SERVICE}");
+    let request = pod_from_template(&annotation, Value::Null);
+    let mut dns = dns();
+    let verdict = run(&mut dns, &request, json!({}));
+    assert_eq!(
+        aliases_of(&verdict, "/spec/hostAliases"),
+        json!([
+            {"ip": "192.168.65.254", "hostnames": ["db.local"]},
+            {"ip": INGRESS_ADDRESS, "hostnames": ["k.localtest.me"]},
+        ])
+    );
+    assert_eq!(dns.asked, [DOCKER, INGRESS_SERVICE]);
+}
+
+#[test]
+fn a_pod_whose_annotated_target_gives_no_address_is_admitted_as_it_is() {
+    let annotation = format!("k.localtest.me=dns:{INGRESS_SERVICE}");
+    let request = pod_from_template(
+        &annotation,
+        json!([{"ip": "10.96.0.99", "hostnames": ["k.localtest.me"]}]),
+    );
+    let mut dns = ScriptedDns::default();
+    let verdict = run(&mut dns, &request, json!({}));
+    assert!(matches!(verdict, Verdict::Warn(_)), "{verdict:?}");
+    assert_eq!(
+        warnings_of(&verdict),
+        [format!(
+            "host-gateway: k.localtest.me not pointed at dns:{INGRESS_SERVICE}, left as they \
+             were: no IPv4 address for {INGRESS_SERVICE} (Name does not resolve)"
+        )]
+    );
+}
+
+#[test]
+fn a_pods_annotated_target_outside_the_list_is_not_looked_up() {
+    let request = pod_from_template("k.localtest.me=dns:keycloak.localtest.me", Value::Null);
+    let mut dns = dns();
+    let verdict = run(&mut dns, &request, json!({}));
+    assert!(matches!(verdict, Verdict::Warn(_)), "{verdict:?}");
+    assert_eq!(
+        warnings_of(&verdict),
+        [
+            "host-gateway: k.localtest.me not pointed at dns:keycloak.localtest.me, left as they \
+          were: allowedTargets (*.svc.cluster.local) does not cover it"
+        ]
+    );
+    assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
+}
+
+/// The sample Deployment with this intent annotation and these
+/// `hostAliases`.
+fn deployment(annotation: &str, aliases: Value) -> Value {
+    let mut request = read_fixture("deployment_annotation_only.json");
+    let template = &mut request["object"]["spec"]["template"];
+    template["metadata"]["annotations"] = json!({ANNOTATION: annotation});
+    template["spec"]["hostAliases"] = aliases;
+    request
+}
+
+#[test]
+fn a_template_carrying_only_the_intent_is_left_as_git_has_it() {
+    let request = deployment(&format!("k.localtest.me=dns:{INGRESS_SERVICE}"), json!([]));
+    let mut dns = dns();
+    assert_eq!(run(&mut dns, &request, json!({})), Verdict::Accept);
+    assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
+}
+
+#[rstest]
+#[case::not_allowed(
+    "k.localtest.me=dns:keycloak.localtest.me",
+    "hostAliases ip \"dns:keycloak.localtest.me\" is not looked up: the policy's allowedTargets \
+     setting (*.svc.cluster.local) does not cover it; add the name, or a *. pattern that covers \
+     it, to allowedTargets, or write the address itself"
+)]
+#[case::no_target(
+    "k.localtest.me=10.0.0.1",
+    "the pod template's annotation host-gateway.kubewarden.io/hostnames is invalid: item \
+     \"k.localtest.me=10.0.0.1\" points at no dns: name; write lowercase host names separated \
+     by commas, each alone for the host or as NAME=dns:TARGET"
+)]
+#[case::two_places(
+    "k.localtest.me,k.localtest.me=dns:a.svc.cluster.local",
+    "the pod template's annotation host-gateway.kubewarden.io/hostnames is invalid: \
+     k.localtest.me is given two places to point at; write lowercase host names separated by \
+     commas, each alone for the host or as NAME=dns:TARGET"
+)]
+fn a_template_whose_annotated_target_cannot_be_followed_is_refused(
+    #[case] annotation: &str,
+    #[case] message: &str,
+) {
+    let request = deployment(annotation, json!([]));
+    let mut dns = dns();
+    assert_eq!(rejection(run(&mut dns, &request, json!({}))), message);
+    assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
+}
+
+/// `count` items, each pointing at its own Service.
+fn annotated_services(count: usize) -> String {
+    let items: Vec<String> = (0..count)
+        .map(|i| format!("n{i}.local=dns:s{i}.default.svc.cluster.local"))
+        .collect();
+    items.join(",")
+}
+
+#[test]
+fn sixteen_targets_in_the_entries_and_annotation_together_at_most() {
+    let entry = json!([{"ip": "dns:x.default.svc.cluster.local", "hostnames": ["x.local"]}]);
+    let mut dns = dns();
+    let request = deployment(&annotated_services(16), entry.clone());
+    assert_eq!(
+        rejection(run(&mut dns, &request, json!({}))),
+        "hostAliases ask for more than 16 different dns: names, and at most 16 are looked up for \
+         one object; write the others' addresses themselves"
+    );
+    assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
+    // A Pod is never refused for its annotation: it goes without it.
+    let request = pod_from_template(&annotated_services(16), entry);
+    let mut dns = dns.with("x.default.svc.cluster.local", &["10.96.1.1"]);
+    let verdict = run(&mut dns, &request, json!({}));
+    assert_eq!(
+        warnings_of(&verdict),
+        [
+            "host-gateway: annotation host-gateway.kubewarden.io/hostnames ignored: 17 dns: names; \
+          at most 16 are looked up"
+        ]
+    );
+    assert_eq!(dns.asked, ["x.default.svc.cluster.local"]);
+}
+
+#[test]
+fn a_user_who_points_a_name_elsewhere_takes_it_out_of_the_intent() {
+    let annotation = format!("k.localtest.me=dns:{INGRESS_SERVICE}");
+    let mut request = deployment(
+        &annotation,
+        json!([{"ip": "10.0.0.5", "hostnames": ["k.localtest.me"]}]),
+    );
+    let mut old = request["object"].clone();
+    old["spec"]["template"]["spec"]["hostAliases"] =
+        json!([{"ip": INGRESS_ADDRESS, "hostnames": ["k.localtest.me"]}]);
+    request["operation"] = json!("UPDATE");
+    request["oldObject"] = old;
+    let mut dns = dns();
+    let verdict = run(&mut dns, &request, json!({}));
+    let annotations = aliases_of(&verdict, "/spec/template/metadata");
+    assert_eq!(annotations.get("annotations"), Some(&json!({})));
+    assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
+    // Re-applied as stored, with the dns: entry, it keeps its intent.
+    let mut kept = request.clone();
+    kept["object"]["spec"]["template"]["spec"]["hostAliases"] =
+        json!([{"ip": target(INGRESS_SERVICE), "hostnames": ["k.localtest.me"]}]);
+    let mut dns = self::dns();
+    let verdict = run(&mut dns, &kept, json!({}));
+    assert_eq!(
+        aliases_of(&verdict, "/spec/template/metadata/annotations"),
+        json!({ANNOTATION: annotation})
     );
 }

@@ -548,7 +548,10 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
         }
         _ if changes
             && well_formed(&parsed)
-            && path.is_some_and(|path| !reference_targets(object, path).is_empty()) =>
+            && path.is_some_and(|path| {
+                !reference_targets(object, path).is_empty()
+                    || !reference_annotated_targets(object, path).is_empty()
+            }) =>
         {
             if let Some(path) = path {
                 check_targets(payload, &parsed, path, &verdict, &dns);
@@ -871,9 +874,10 @@ fn check_targets(
         Err(fields) if simple => return assert_settings_refused(verdict, &fields),
         Err(_) => return,
     };
+    let annotated = reference_annotated_targets(object, path);
     for name in &dns.asked {
         assert!(
-            settings.hostnames.contains(name) || targets.contains(name),
+            settings.hostnames.contains(name) || targets.contains(name) || annotated.contains(name),
             "looked up {name}, neither a host name nor a target"
         );
     }
@@ -962,6 +966,15 @@ fn check_targets(
     }
 }
 
+/// The targets the object's intent annotation points at, when it can be
+/// read.
+fn reference_annotated_targets(object: &Value, path: &[&'static str]) -> Vec<String> {
+    reference_annotation_of(object, path)
+        .and_then(reference_annotation_items)
+        .map(|items| reference_item_targets(&items))
+        .unwrap_or_default()
+}
+
 /// The intent annotation of the object's Pod metadata, if any.
 fn reference_annotation_of<'v>(object: &'v Value, path: &[&'static str]) -> Option<&'v Value> {
     at(object, &metadata_of(path))
@@ -1039,7 +1052,7 @@ pub fn reference_edited(request: &Value, path: &[&'static str], current: &[IpAdd
     if request["operation"] != "UPDATE" || reference_immutable(request) || owned || old.is_null() {
         return Vec::new();
     }
-    let Some(annotated) = reference_annotation_of(old, path).and_then(reference_annotation_names)
+    let Some(annotated) = reference_annotation_of(old, path).and_then(reference_annotation_items)
     else {
         return Vec::new();
     };
@@ -1053,7 +1066,7 @@ pub fn reference_edited(request: &Value, path: &[&'static str], current: &[IpAdd
     let ip_of = |entry: &Value| entry.get("ip").and_then(Value::as_str).map(str::to_string);
     annotated
         .into_iter()
-        .filter(|name| {
+        .filter(|(name, target)| {
             let mut stored: Vec<IpAddr> = Vec::new();
             for entry in entries(old) {
                 let ip = ip_of(&entry).and_then(|ip| ip.parse::<IpAddr>().ok());
@@ -1069,14 +1082,18 @@ pub fn reference_edited(request: &Value, path: &[&'static str], current: &[IpAdd
                 && !entries(object).iter().any(|entry| {
                     reference_hostnames(entry).contains(name)
                         && match ip_of(entry) {
-                            Some(ip) if ip == HOST_GATEWAY => true,
-                            Some(ip) => ip
-                                .parse::<IpAddr>()
-                                .is_ok_and(|ip| stored.contains(&ip) || current.contains(&ip)),
+                            Some(ip) if ip == HOST_GATEWAY => target.is_none(),
+                            Some(ip) if ip.starts_with("dns:") => {
+                                target.as_deref() == ip.strip_prefix("dns:")
+                            }
+                            Some(ip) => ip.parse::<IpAddr>().is_ok_and(|ip| {
+                                stored.contains(&ip) || (target.is_none() && current.contains(&ip))
+                            }),
                             None => false,
                         }
                 })
         })
+        .map(|(name, _)| name)
         .collect()
 }
 
@@ -1108,13 +1125,13 @@ pub fn reference_without_names(object: &Value, path: &[&'static str], names: &[S
     };
     let Some(listed) = annotations
         .get(REFERENCE_ANNOTATION)
-        .and_then(reference_annotation_names)
+        .and_then(reference_annotation_items)
     else {
         return object;
     };
-    let left: Vec<String> = listed
+    let left: Vec<(String, Option<String>)> = listed
         .iter()
-        .filter(|n| !names.contains(n))
+        .filter(|(n, _)| !names.contains(n))
         .cloned()
         .collect();
     if left.len() == listed.len() {
@@ -1124,7 +1141,7 @@ pub fn reference_without_names(object: &Value, path: &[&'static str], names: &[S
         true => drop(annotations.remove(REFERENCE_ANNOTATION)),
         false => drop(annotations.insert(
             REFERENCE_ANNOTATION.to_string(),
-            Value::String(left.join(",")),
+            Value::String(reference_annotation_value(&left)),
         )),
     }
     object
@@ -1289,6 +1306,9 @@ pub const REFERENCE_ANNOTATION: &str = "host-gateway.kubewarden.io/hostnames";
 pub struct ReferenceIntent {
     /// Names that must point at the current addresses and nowhere else.
     pub refresh: Vec<String>,
+    /// Names that must point at a target's current addresses and nowhere
+    /// else, with the target.
+    pub targeted: Vec<(String, String)>,
     /// The template's annotation to write, when it changes.
     pub annotation: Option<String>,
     /// A Pod's malformed annotation, ignored with a warning.
@@ -1327,25 +1347,67 @@ fn assert_accepted(verdict: &Verdict, ignored: bool) {
 }
 
 /// The specification's reading of the annotation: the names, or `None`
-/// when it is malformed (not a string, an empty item, a name that is no
-/// DNS-1123 subdomain, more than 64 items).
+/// when it is malformed (see [`reference_annotation_items`]).
 pub fn reference_annotation_names(value: &Value) -> Option<Vec<String>> {
+    Some(
+        reference_annotation_items(value)?
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect(),
+    )
+}
+
+/// The specification's reading of the annotation: its items, each a name
+/// and the target it points at (`NAME=dns:TARGET`) or none (the host), or
+/// `None` when it is malformed: not a string, an empty item, a name that
+/// is no DNS-1123 subdomain, a target that is none, a name given two
+/// places, more than 64 items or 16 targets.
+pub fn reference_annotation_items(value: &Value) -> Option<Vec<(String, Option<String>)>> {
     let text = value.as_str()?;
-    let items: Vec<&str> = text.split(',').collect();
-    if items.len() > 64 {
+    let texts: Vec<&str> = text.split(',').collect();
+    if texts.len() > 64 {
         return None;
     }
-    let mut names: Vec<String> = Vec::new();
-    for item in items {
-        let name = item.trim_matches([' ', '\t', '\n', '\r', '\x0c']);
-        if name.is_empty() || !reference_dns1123(name) {
+    let mut items: Vec<(String, Option<String>)> = Vec::new();
+    for item in texts {
+        let item = item.trim_matches([' ', '\t', '\n', '\r', '\x0c']);
+        let (name, target) = match item.split_once('=') {
+            None => (item, None),
+            Some((name, place)) => (name, Some(place.strip_prefix("dns:")?.to_string())),
+        };
+        if !reference_dns1123(name) || target.as_deref().is_some_and(|t| !reference_dns1123(t)) {
             return None;
         }
-        if !names.iter().any(|n| n == name) {
-            names.push(name.to_string());
+        match items.iter().find(|(n, _)| n == name) {
+            Some((_, t)) if *t == target => {}
+            Some(_) => return None,
+            None => items.push((name.to_string(), target)),
         }
     }
-    Some(names)
+    (reference_item_targets(&items).len() <= REFERENCE_MAX_TARGETS).then_some(items)
+}
+
+/// The targets `items` point at, each once, in order.
+fn reference_item_targets(items: &[(String, Option<String>)]) -> Vec<String> {
+    let mut targets: Vec<String> = Vec::new();
+    for target in items.iter().filter_map(|(_, t)| t.clone()) {
+        if !targets.contains(&target) {
+            targets.push(target);
+        }
+    }
+    targets
+}
+
+/// The annotation's value for `items`.
+fn reference_annotation_value(items: &[(String, Option<String>)]) -> String {
+    let texts: Vec<String> = items
+        .iter()
+        .map(|(name, target)| match target {
+            None => name.clone(),
+            Some(target) => format!("{name}=dns:{target}"),
+        })
+        .collect();
+    texts.join(",")
 }
 
 /// RFC 1123 subdomains as Kubernetes writes them.
@@ -1386,12 +1448,13 @@ fn reference_hostnames(entry: &Value) -> Vec<String> {
 }
 
 /// The specification of the intent: a Pod at CREATE refreshes its
-/// annotated names and its host-gateway entries' names (a malformed
-/// annotation is ignored with a warning); a
-/// template a controller owns is left alone; any other template refuses a
-/// malformed annotation, adds its host-gateway entries' names to it (at
-/// most 64 in all), and refreshes them where its entries name one or it
-/// holds host-gateway.
+/// annotated names and the names of its entries that ask, each pointed
+/// where its entry asks, else where the annotation says (a malformed
+/// annotation is ignored with a warning); a template a controller owns is
+/// left alone; any other template refuses a malformed annotation, adds its
+/// asking entries' names to it (at most 64 items and 16 targets in all),
+/// and refreshes the names of the host (of the targets) where its entries
+/// name one or it holds host-gateway (a `dns:` entry).
 pub fn reference_intent(request: &Value, path: &[&'static str]) -> ReferenceIntent {
     let object = &request["object"];
     let is_pod = request["kind"]["kind"] == "Pod"
@@ -1405,9 +1468,9 @@ pub fn reference_intent(request: &Value, path: &[&'static str]) -> ReferenceInte
             .is_some_and(|owners| owners.iter().any(|o| o["controller"] == true));
     let annotation = reference_annotation_of(object, path);
     let mut intent = ReferenceIntent::default();
-    let annotated = match annotation.map(reference_annotation_names) {
+    let annotated = match annotation.map(reference_annotation_items) {
         None => Vec::new(),
-        Some(Some(names)) => names,
+        Some(Some(items)) => items,
         Some(None) if is_pod => {
             intent.ignored = true;
             Vec::new()
@@ -1423,40 +1486,70 @@ pub fn reference_intent(request: &Value, path: &[&'static str]) -> ReferenceInte
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    // A host-gateway entry's names point at the host and nowhere else, as
-    // the annotated names do.
-    let mut names = annotated.clone();
-    for entry in aliases
-        .iter()
-        .filter(|e| e.get("ip").and_then(Value::as_str) == Some(HOST_GATEWAY))
-    {
+    // An asking entry's names point where it asks and nowhere else, as the
+    // annotated names do; the first entry to name one wins.
+    let mut items = annotated.clone();
+    let mut placed: Vec<String> = Vec::new();
+    for entry in &aliases {
+        let target = match entry.get("ip").and_then(Value::as_str) {
+            Some(HOST_GATEWAY) => None,
+            Some(ip) if ip.starts_with("dns:") => ip.strip_prefix("dns:").map(str::to_string),
+            _ => continue,
+        };
+        if target.as_deref().is_some_and(|t| !reference_dns1123(t)) {
+            continue;
+        }
         for name in reference_hostnames(entry) {
-            if reference_dns1123(&name) && !names.contains(&name) {
-                names.push(name);
+            if !reference_dns1123(&name) || placed.contains(&name) {
+                continue;
+            }
+            placed.push(name.clone());
+            match items.iter_mut().find(|(n, _)| *n == name) {
+                Some(item) => item.1 = target.clone(),
+                None => items.push((name, target.clone())),
             }
         }
     }
+    let split = |items: &[(String, Option<String>)]| {
+        let host: Vec<String> = (items.iter())
+            .filter(|(_, t)| t.is_none())
+            .map(|(n, _)| n.clone())
+            .collect();
+        let targeted: Vec<(String, String)> = (items.iter())
+            .filter_map(|(n, t)| Some((n.clone(), t.clone()?)))
+            .collect();
+        (host, targeted)
+    };
     if is_pod {
         if request["operation"] == "CREATE" {
-            intent.refresh = names;
+            (intent.refresh, intent.targeted) = split(&items);
         }
         return intent;
     }
     if owned {
         return intent;
     }
-    let host_gateway = reference_has_host_gateway(object, path);
-    if names != annotated && names.len() <= 64 {
-        intent.annotation = Some(names.join(","));
+    if items != annotated
+        && items.len() <= 64
+        && reference_item_targets(&items).len() <= REFERENCE_MAX_TARGETS
+    {
+        intent.annotation = Some(reference_annotation_value(&items));
     } else {
-        names = annotated;
+        items = annotated;
     }
-    let named = aliases
-        .iter()
-        .flat_map(reference_hostnames)
-        .any(|name| names.contains(&name));
-    if host_gateway || named {
-        intent.refresh = names;
+    let (host, targeted) = split(&items);
+    let held = |names: &mut dyn Iterator<Item = &String>| {
+        let names: Vec<&String> = names.collect();
+        aliases
+            .iter()
+            .flat_map(reference_hostnames)
+            .any(|name| names.contains(&&name))
+    };
+    if reference_has_host_gateway(object, path) || held(&mut host.iter()) {
+        intent.refresh = host;
+    }
+    if !reference_targets(object, path).is_empty() || held(&mut targeted.iter().map(|(n, _)| n)) {
+        intent.targeted = targeted;
     }
     intent
 }
@@ -1504,43 +1597,55 @@ pub fn reference_expected(
         spec = spec.and_then(|level| level.get_mut(*key));
     }
     // No spec, nowhere to write: the API server refuses such a Pod anyway.
-    if let (false, Some(spec)) = (intent.refresh.is_empty(), spec) {
-        if let Some(aliases) = spec.get_mut("hostAliases").and_then(Value::as_array_mut) {
-            let mut kept = Vec::new();
-            for mut entry in aliases.drain(..) {
-                let stale = entry
-                    .get("ip")
-                    .and_then(Value::as_str)
-                    .and_then(|ip| ip.parse::<IpAddr>().ok())
-                    .is_some_and(|ip| !addresses.contains(&ip));
-                let own = reference_hostnames(&entry);
-                if stale && own.iter().any(|n| intent.refresh.contains(n)) {
-                    let left: Vec<String> = own
-                        .into_iter()
-                        .filter(|n| !intent.refresh.contains(n))
-                        .collect();
-                    if left.is_empty() {
-                        // The policy's entry: refreshed where it stands,
-                        // its other fields kept.
-                        entry["ip"] = Value::String(HOST_GATEWAY.to_string());
-                    } else {
-                        entry["hostnames"] = serde_json::json!(left);
-                    }
-                }
-                kept.push(entry);
-            }
-            *aliases = kept;
+    if let Some(spec) = spec {
+        if !intent.refresh.is_empty() {
+            reference_follow(spec, &intent.refresh, addresses, HOST_GATEWAY);
         }
-        let entry = serde_json::json!({"ip": HOST_GATEWAY, "hostnames": intent.refresh});
-        if spec.is_object() {
-            match spec.get_mut("hostAliases") {
-                Some(Value::Array(aliases)) => aliases.push(entry),
-                Some(Value::Null) | None => spec["hostAliases"] = Value::Array(vec![entry]),
-                Some(_) => {}
+        for (target, found) in targets {
+            let names: Vec<String> = (intent.targeted.iter())
+                .filter(|(_, t)| t == target)
+                .map(|(n, _)| n.clone())
+                .collect();
+            if !names.is_empty() && !found.is_empty() {
+                reference_follow(spec, &names, found, &format!("dns:{target}"));
             }
         }
     }
     reference_rewrite(&object, path, addresses, targets)
+}
+
+/// `names` taken out of the entries of `spec` at an address not among
+/// `current` (an entry of no other names asks again, its `ip` becoming
+/// `asking`), and added on one more entry that asks.
+fn reference_follow(spec: &mut Value, names: &[String], current: &[IpAddr], asking: &str) {
+    if let Some(aliases) = spec.get_mut("hostAliases").and_then(Value::as_array_mut) {
+        for entry in aliases.iter_mut() {
+            let stale = entry
+                .get("ip")
+                .and_then(Value::as_str)
+                .and_then(|ip| ip.parse::<IpAddr>().ok())
+                .is_some_and(|ip| !current.contains(&ip));
+            let own = reference_hostnames(entry);
+            if stale && own.iter().any(|n| names.contains(n)) {
+                let left: Vec<String> = own.into_iter().filter(|n| !names.contains(n)).collect();
+                if left.is_empty() {
+                    // The policy's entry: refreshed where it stands, its
+                    // other fields kept.
+                    entry["ip"] = Value::String(asking.to_string());
+                } else {
+                    entry["hostnames"] = serde_json::json!(left);
+                }
+            }
+        }
+    }
+    let entry = serde_json::json!({"ip": asking, "hostnames": names});
+    if spec.is_object() {
+        match spec.get_mut("hostAliases") {
+            Some(Value::Array(aliases)) => aliases.push(entry),
+            Some(Value::Null) | None => spec["hostAliases"] = Value::Array(vec![entry]),
+            Some(_) => {}
+        }
+    }
 }
 
 /// The settings of a `validate` payload, as [`reference_settings`] reads
