@@ -488,6 +488,32 @@ service_answers() {
     kubectl apply -f -
   eventually 30 has_pods app=login
   [ "$(pods_aliases app=login | sort -u)" = "[{\"hostnames\":[\"keycloak.localtest.me\"],\"ip\":\"$ip\"}]" ]
+  # The template keeps the intent: after the Service moves, a restarted
+  # rollout's Pods hold its new address.
+  [ "$(template_annotation Deployment login)" = "keycloak.localtest.me=dns:ingress-nginx-controller.ingress-nginx.svc.cluster.local" ]
+  echo "10.96.99.99 ingress-nginx-controller.ingress-nginx.svc.cluster.local" >"$CLUSTER_STATE/hosts"
+  kubectl rollout restart deployment/login
+  eventually 30 pods_hold app=login '[{"hostnames":["keycloak.localtest.me"],"ip":"10.96.99.99"}]'
+}
+
+# pods_hold SELECTOR ALIASES: a Pod it selects holds these hostAliases.
+pods_hold() {
+  pods_aliases "$1" | grep -qxF "$2"
+}
+
+@test "dns: the GitOps form: a template with only the annotation is stored as written; its Pods hold the Service's ClusterIP" {
+  local_only
+  local ip
+  ip=$(service_answers ingress-nginx-controller)
+  local manifest
+  manifest=$(kubectl create deployment sso --image=nginx:1.27 --dry-run=client -o json |
+    jq '.spec.template.metadata.annotations["host-gateway.kubewarden.io/hostnames"] = "keycloak.localtest.me=dns:ingress-nginx-controller.ingress-nginx.svc.cluster.local"')
+  kubectl apply -f - <<<"$manifest"
+  [ "$(aliases Deployment sso)" = null ]
+  run kubectl diff -f - <<<"$manifest"
+  [ "$status" -eq 0 ] || fail "kubectl diff: $output"
+  eventually 30 has_pods app=sso
+  [ "$(pods_aliases app=sso | sort -u)" = "[{\"hostnames\":[\"keycloak.localtest.me\"],\"ip\":\"$ip\"}]" ]
 }
 
 @test "dns: a name outside allowedTargets is refused with one sentence, as kubectl prints it" {
