@@ -866,12 +866,54 @@ fn check_targets(
             "a dns: entry was written out: {mutated}"
         );
     }
-    let simple = request["operation"] == "CREATE"
-        && reference_annotation_of(object, path).is_none()
-        && injection_settings(payload, parsed).is_none();
+    let simple = request["operation"] == "CREATE" && injection_settings(payload, parsed).is_none();
+    let is_pod = path == ["spec"] && request["kind"]["kind"] == "Pod";
+    let mut intent = reference_intent(request, path);
+    if simple && intent.refused {
+        assert!(
+            matches!(verdict, Verdict::Reject(Rejection::BadAnnotation(_))),
+            "a malformed template annotation gave {verdict:?}"
+        );
+        assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
+        return;
+    }
+    // The entries' and the annotation's targets, each once: 16 at most.
+    let mut union = targets.clone();
+    for target in &intent.annotated_targets {
+        if !union.contains(target) {
+            union.push(target.clone());
+        }
+    }
+    let mut warnings = usize::from(intent.ignored);
+    if simple && union.len() > REFERENCE_MAX_TARGETS {
+        if !is_pod {
+            assert!(
+                matches!(verdict, Verdict::Reject(Rejection::TooManyTargets)),
+                "{} targets with the annotation's gave {verdict:?}",
+                union.len()
+            );
+            assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
+            return;
+        }
+        // A Pod goes without the annotation's targets, warned.
+        warnings += 1;
+        intent.targeted.clear();
+        intent.annotated_targets.clear();
+    }
     let settings = match payload_settings(payload, parsed) {
         Ok(settings) => settings,
-        Err(fields) if simple => return assert_settings_refused(verdict, &fields),
+        Err(fields) if simple && reference_asks(object, path) => {
+            return assert_settings_refused(verdict, &fields);
+        }
+        Err(_) if simple => {
+            // No entry asks: invalid settings refuse nothing.
+            assert_eq!(
+                verdict_warnings(verdict, object),
+                Some(warnings),
+                "{verdict:?}"
+            );
+            return;
+        }
         Err(_) => return,
     };
     let annotated = reference_annotated_targets(object, path);
@@ -895,14 +937,32 @@ fn check_targets(
         assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
         return;
     }
+    for target in std::mem::take(&mut intent.annotated_targets) {
+        if reference_target_allowed(&target, &settings) {
+            continue;
+        }
+        if !is_pod {
+            assert!(
+                matches!(verdict, Verdict::Reject(Rejection::TargetRefused { .. })),
+                "an annotated target not allowed gave {verdict:?}"
+            );
+            assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
+            return;
+        }
+        // A Pod leaves its names as they are, warned.
+        warnings += 1;
+        intent.targeted.retain(|(_, t)| *t != target);
+    }
     let host_gateway = reference_has_host_gateway(object, path);
-    let (found, host_asked) = match host_gateway {
+    let asks_host = host_gateway || !intent.refresh.is_empty();
+    let (found, host_asked) = match asks_host {
         true => reference_choice(&settings, dns),
         false => (Vec::new(), 0),
     };
-    let host = match found.is_empty() {
-        true => settings.fallback_addresses.clone(),
-        false => found.clone(),
+    let host = match (asks_host, found.is_empty()) {
+        (false, _) => Vec::new(),
+        (true, true) => settings.fallback_addresses.clone(),
+        (true, false) => found.clone(),
     };
     let mut expected_asked: Vec<String> = settings.hostnames[..host_asked].to_vec();
     if host_gateway && host.is_empty() {
@@ -913,8 +973,13 @@ fn check_targets(
         assert_eq!(dns.asked, expected_asked);
         return;
     }
-    let mut warnings = usize::from(
-        host_gateway && (found.is_empty() || reference_passed_over(&settings, dns, host_asked)),
+    if asks_host && host.is_empty() {
+        // The names to point at the host stay as they are, warned.
+        warnings += 1;
+        intent.refresh.clear();
+    }
+    warnings += usize::from(
+        !host.is_empty() && (found.is_empty() || reference_passed_over(&settings, dns, host_asked)),
     );
     let made_by_a_controller = path == ["spec"]
         && request["kind"]["kind"] == "Pod"
@@ -942,11 +1007,26 @@ fn check_targets(
         warnings += usize::from(addresses.is_empty() || reference_passed_over(&alone, dns, 1));
         answers.push((name.clone(), addresses));
     }
+    // Then the annotation's, never refusing: a name without address leaves
+    // its names as they are, warned.
+    for (_, name) in &intent.targeted {
+        if answers.iter().any(|(answered, _)| answered == name) {
+            continue;
+        }
+        expected_asked.push(name.clone());
+        let alone = Settings {
+            hostnames: vec![name.clone()],
+            fallback_addresses: Vec::new(),
+            ..settings.clone()
+        };
+        let (addresses, _) = reference_choice(&alone, dns);
+        warnings += usize::from(addresses.is_empty() || reference_passed_over(&alone, dns, 1));
+        answers.push((name.clone(), addresses));
+    }
     assert_eq!(
         dns.asked, expected_asked,
         "lookups out of order or repeated"
     );
-    let intent = reference_intent(request, path);
     let expected = reference_expected(object, path, &intent, &host, &answers);
     match verdict {
         Verdict::Mutate(mutation) => {
@@ -963,6 +1043,25 @@ fn check_targets(
             assert_eq!(warnings, 0);
         }
         Verdict::Reject(_) => panic!("expected the targets written, got {verdict:?}"),
+    }
+}
+
+/// Whether an entry under `path` asks: `host-gateway` or `dns:`.
+fn reference_asks(object: &Value, path: &[&str]) -> bool {
+    reference_has_host_gateway(object, path) || !reference_targets(object, path).is_empty()
+}
+
+/// The warnings of a verdict that admits `object` as it is; `None` for
+/// any other verdict.
+fn verdict_warnings(verdict: &Verdict, object: &Value) -> Option<usize> {
+    match verdict {
+        Verdict::Accept => Some(0),
+        Verdict::Warn(warnings) => Some(warnings.len()),
+        Verdict::Mutate(mutation) => {
+            let mutated: Value = serde_json::from_str(&mutation.object).ok()?;
+            (&mutated == object).then_some(mutation.warnings.len())
+        }
+        Verdict::Reject(_) => None,
     }
 }
 
@@ -1309,6 +1408,9 @@ pub struct ReferenceIntent {
     /// Names that must point at a target's current addresses and nowhere
     /// else, with the target.
     pub targeted: Vec<(String, String)>,
+    /// The targets of the annotation (as the template will hold it), each
+    /// once, in order.
+    pub annotated_targets: Vec<String>,
     /// The template's annotation to write, when it changes.
     pub annotation: Option<String>,
     /// A Pod's malformed annotation, ignored with a warning.
@@ -1523,6 +1625,7 @@ pub fn reference_intent(request: &Value, path: &[&'static str]) -> ReferenceInte
     if is_pod {
         if request["operation"] == "CREATE" {
             (intent.refresh, intent.targeted) = split(&items);
+            intent.annotated_targets = reference_item_targets(&items);
         }
         return intent;
     }
@@ -1538,6 +1641,7 @@ pub fn reference_intent(request: &Value, path: &[&'static str]) -> ReferenceInte
         items = annotated;
     }
     let (host, targeted) = split(&items);
+    intent.annotated_targets = reference_item_targets(&items);
     let held = |names: &mut dyn Iterator<Item = &String>| {
         let names: Vec<&String> = names.collect();
         aliases
