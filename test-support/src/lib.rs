@@ -851,12 +851,12 @@ fn check_targets(
     let object = &request["object"];
     let targets = reference_targets(object, path);
     if targets.len() > REFERENCE_MAX_TARGETS {
-        assert!(
-            matches!(verdict, Verdict::Reject(Rejection::TooManyTargets)),
-            "{} targets gave {verdict:?}",
-            targets.len()
+        assert_refused_before_any_lookup(
+            verdict,
+            dns,
+            |r| matches!(r, Rejection::TooManyTargets),
+            &format!("{} targets", targets.len()),
         );
-        assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
         return;
     }
     if let Verdict::Mutate(mutation) = verdict {
@@ -870,11 +870,12 @@ fn check_targets(
     let is_pod = path == ["spec"] && request["kind"]["kind"] == "Pod";
     let mut intent = reference_intent(request, path);
     if simple && intent.refused {
-        assert!(
-            matches!(verdict, Verdict::Reject(Rejection::BadAnnotation(_))),
-            "a malformed template annotation gave {verdict:?}"
+        assert_refused_before_any_lookup(
+            verdict,
+            dns,
+            |r| matches!(r, Rejection::BadAnnotation(_)),
+            "a malformed template annotation",
         );
-        assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
         return;
     }
     // The entries' and the annotation's targets, each once: 16 at most.
@@ -887,12 +888,12 @@ fn check_targets(
     let mut warnings = usize::from(intent.ignored);
     if simple && union.len() > REFERENCE_MAX_TARGETS {
         if !is_pod {
-            assert!(
-                matches!(verdict, Verdict::Reject(Rejection::TooManyTargets)),
-                "{} targets with the annotation's gave {verdict:?}",
-                union.len()
+            assert_refused_before_any_lookup(
+                verdict,
+                dns,
+                |r| matches!(r, Rejection::TooManyTargets),
+                &format!("{} targets with the annotation's", union.len()),
             );
-            assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
             return;
         }
         // A Pod goes without the annotation's targets, warned.
@@ -930,11 +931,12 @@ fn check_targets(
         .iter()
         .any(|name| !reference_target_allowed(name, &settings))
     {
-        assert!(
-            matches!(verdict, Verdict::Reject(Rejection::TargetRefused { .. })),
-            "a target not allowed gave {verdict:?}"
+        assert_refused_before_any_lookup(
+            verdict,
+            dns,
+            |r| matches!(r, Rejection::TargetRefused { .. }),
+            "a target not allowed",
         );
-        assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
         return;
     }
     for target in std::mem::take(&mut intent.annotated_targets) {
@@ -942,11 +944,12 @@ fn check_targets(
             continue;
         }
         if !is_pod {
-            assert!(
-                matches!(verdict, Verdict::Reject(Rejection::TargetRefused { .. })),
-                "an annotated target not allowed gave {verdict:?}"
+            assert_refused_before_any_lookup(
+                verdict,
+                dns,
+                |r| matches!(r, Rejection::TargetRefused { .. }),
+                "an annotated target not allowed",
             );
-            assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
             return;
         }
         // A Pod leaves its names as they are, warned.
@@ -1044,6 +1047,21 @@ fn check_targets(
         }
         Verdict::Reject(_) => panic!("expected the targets written, got {verdict:?}"),
     }
+}
+
+/// A refusal that `expected` accepts, given before any lookup; `what`
+/// says what was refused.
+fn assert_refused_before_any_lookup(
+    verdict: &Verdict,
+    dns: &ScriptedDns,
+    expected: fn(&Rejection) -> bool,
+    what: &str,
+) {
+    assert!(
+        matches!(verdict, Verdict::Reject(r) if expected(r)),
+        "{what} gave {verdict:?}"
+    );
+    assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
 }
 
 /// Whether an entry under `path` asks: `host-gateway` or `dns:`.
