@@ -489,3 +489,36 @@ hostaliases() {
   [ "$status" -ne 0 ]
   [[ "$output" == *'`allowedTargets` item "db.*.com" is neither a lowercase DNS name nor `*.` followed by one, e.g. *.svc.cluster.local'* ]] || fail "$output"
 }
+
+# The report form (reportStale), with the audit scanner's requests:
+# test_data/audit/ holds stored objects sent as CREATE, no userInfo.
+REPORT='{"reportStale":true}'
+
+@test "reportStale: a Pod at the host's address passes, with one lookup" {
+  run query '.allowed, (.patch // "no patch")' docker_desktop.yml audit/pod_current.json "$REPORT"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(printf 'true\nno patch')" ] || fail "$output"
+}
+
+@test "reportStale: a Pod whose host moved fails, naming the names, both addresses and the rollout to restart" {
+  run query '.allowed, .status.message' docker_desktop.yml audit/pod_moved.json "$REPORT"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "false" ]
+  [ "${lines[1]}" = "db.local, cache.local point at 192.168.65.3, but the host is now at 192.168.65.254; restart the Pod's owner: kubectl -n dev rollout restart deployment/web" ] || fail "$output"
+}
+
+@test "reportStale: no name resolving is an error (code 500), not a stale Pod" {
+  run query '.allowed, .status.code, .status.message' nothing_resolves.yml audit/pod_moved.json "$REPORT"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "false" ]
+  [ "${lines[1]}" = "500" ] || fail "$output"
+  [ "${lines[2]}" = "cannot check the host's address: no IPv4 address for host.docker.internal, host.lima.internal, host.containers.internal, host.k3d.internal, host.minikube.internal (Name does not resolve); make one of these names resolvable from the policy server, then run the audit again" ] || fail "$output"
+}
+
+@test "reportStale: a Pod without names and a Deployment pass with no lookup" {
+  for request in audit/pod_without_names.json audit/deployment.json; do
+    run query '.allowed, (.patch // "no patch")' no_lookups.yml "$request" "$REPORT"
+    [ "$status" -eq 0 ]
+    [ "$output" = "$(printf 'true\nno patch')" ] || fail "$request: $output"
+  done
+}

@@ -26,8 +26,7 @@ const MIRROR_ANNOTATION: &str = "kubernetes.io/config.mirror";
 /// out or mirrors a static pod, else those its `hostAliases` do not hold
 /// yet.
 pub fn names_to_inject(object: &str, pod_spec_path: &[&str], inject: &[String]) -> Vec<String> {
-    let mirror = json::path(object, &["metadata", "annotations", MIRROR_ANNOTATION]).is_some();
-    if inject.is_empty() || mirror || opted_out(object) {
+    if inject.is_empty() || !takes_injection(object) {
         return Vec::new();
     }
     let present: HashSet<Cow<str>> = hostnames_present(object, pod_spec_path)
@@ -39,6 +38,13 @@ pub fn names_to_inject(object: &str, pod_spec_path: &[&str], inject: &[String]) 
         .filter(|name| !present.contains(comparable_name(name).as_str()))
         .cloned()
         .collect()
+}
+
+/// Whether the Pod `object` takes `injectHostnames`: it does not opt out
+/// nor mirror a static pod.
+pub fn takes_injection(object: &str) -> bool {
+    json::path(object, &["metadata", "annotations", MIRROR_ANNOTATION]).is_none()
+        && !opted_out(object)
 }
 
 /// Whether the Pod's annotation keeps injection out.

@@ -27,6 +27,7 @@ mod request;
 mod response;
 mod rewrite;
 mod settings;
+mod stale;
 mod target;
 mod text;
 mod verdict;

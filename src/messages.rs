@@ -182,6 +182,23 @@ impl fmt::Display for Rejection {
                     ""
                 }
             ),
+            Rejection::StaleAddress {
+                names,
+                held,
+                current,
+                fix,
+            } => format!(
+                "{} {} at {}, but the host is now at {}; {fix}",
+                counted(names, 8),
+                if names.len() == 1 { "points" } else { "point" },
+                join(held.iter().map(String::as_str), ", "),
+                join(current.iter().map(String::as_str), ", "),
+            ),
+            Rejection::CannotCheck(shortfall) => format!(
+                "cannot check the host's address: {}; make one of these names resolvable from \
+                 the policy server, then run the audit again",
+                shortfall.render(listed)
+            ),
             Rejection::BadAnnotation(error) => format!(
                 "the pod template's annotation {HOSTNAMES_ANNOTATION} is invalid: {error}; \
                  write lowercase host names separated by commas, each alone for the host or as \
@@ -189,7 +206,9 @@ impl fmt::Display for Rejection {
             ),
         };
         let names = match self {
-            Rejection::NoAddress(shortfall) => shortfall.names(),
+            Rejection::NoAddress(shortfall) | Rejection::CannotCheck(shortfall) => {
+                shortfall.names()
+            }
             _ => 0,
         };
         f.write_str(&fit(

@@ -24,7 +24,8 @@ use crate::rewrite::{
     Answers, HOST_GATEWAY, HostAliases, host_aliases_list, names_any_of, stored_answers,
     with_asking_entry, without_stale_names,
 };
-use crate::settings::Settings;
+use crate::settings::{REPORT_SETTING, Settings};
+use crate::stale;
 use crate::target::{MAX_TARGETS, TARGET_PREFIX, TargetRefusal, allowed_list, check_target};
 use crate::text::as_written;
 use crate::verdict::{Mutation, Rejection, TargetMiss, Verdict, Warning};
@@ -62,6 +63,7 @@ where
 {
     let text = payload_text(payload)?;
     let (settings, target) = read_target(text)?;
+    report_form(&target, settings, &mut resolve)?;
     quiet_update(&target)?;
     let (settings, mut plan) = plan(&target, settings)?;
     let choice = match plan.needs_the_host() {
@@ -151,6 +153,36 @@ fn read_target(text: &str) -> ControlFlow<Verdict, (Option<&str>, Target<'_>)> {
         request,
     };
     Continue((settings, target))
+}
+
+/// The answer of the report form (`reportStale: true`, for the audit
+/// scanner): a Pod is checked ([`stale::check`]), anything else passes,
+/// nothing is mutated. Settings that cannot be read leave the mutating
+/// form to answer, as it refuses them.
+fn report_form<R>(target: &Target, settings: Option<&str>, resolve: &mut R) -> ControlFlow<Verdict>
+where
+    R: FnMut(&str) -> Result<Vec<IpAddr>, LookupError>,
+{
+    let Some(Ok(settings)) = settings
+        .filter(|raw| raw.contains(REPORT_SETTING))
+        .map(|raw| Settings::from_json(raw.as_bytes()))
+    else {
+        return Continue(());
+    };
+    if !settings.report_stale {
+        return Continue(());
+    }
+    let request = &target.request;
+    Break(match target.is_pod {
+        true => stale::check(
+            target.object,
+            &request.namespace,
+            &request.name,
+            &settings,
+            resolve,
+        ),
+        false => Verdict::Accept,
+    })
 }
 
 /// Kinds whose pod spec cannot change once created: a Pod's spec

@@ -40,6 +40,7 @@ pub fn encode(verdict: Verdict) -> Vec<u8> {
         Verdict::Accept => {}
         Verdict::Reject(rejection) => {
             response.accepted = false;
+            response.code = rejection.code();
             response.message = Some(rejection.to_string());
         }
         Verdict::Warn(warnings) => response.warnings = texts(warnings),
@@ -92,6 +93,18 @@ mod tests {
         let rejection = Rejection::UnreadableRequest("EOF".into());
         let sdk =
             kubewarden_policy_sdk::reject_request(Some(rejection.to_string()), None, None, None);
+        assert_eq!(encode(Verdict::Reject(rejection)), sdk.unwrap());
+    }
+
+    #[test]
+    fn a_check_that_could_not_be_made_carries_code_500() {
+        let rejection = Rejection::CannotCheck(Shortfall::NotGranted);
+        let sdk = kubewarden_policy_sdk::reject_request(
+            Some(rejection.to_string()),
+            Some(500),
+            None,
+            None,
+        );
         assert_eq!(encode(Verdict::Reject(rejection)), sdk.unwrap());
     }
 

@@ -46,8 +46,8 @@ pub enum SettingsError {
     NotAnObject,
     /// A key the policy does not know (a typo, most likely).
     #[error(
-        "unknown setting `{0}`: expected hostnames, ipFamilies, fallbackAddresses, injectHostnames \
-         or allowedTargets"
+        "unknown setting `{0}`: expected hostnames, ipFamilies, fallbackAddresses, injectHostnames, \
+         allowedTargets or reportStale"
     )]
     UnknownField(String),
     /// A setting that must be a list of strings is something else.
@@ -151,6 +151,9 @@ pub enum SettingsError {
     /// An `allowedTargets` item given twice.
     #[error("`allowedTargets` lists \"{0}\" twice")]
     RepeatedTargetPattern(String),
+    /// `reportStale` other than `true` or `false`.
+    #[error("`reportStale` must be true or false")]
+    NotABoolean,
 }
 
 /// Validated settings.
@@ -168,6 +171,9 @@ pub struct Settings {
     pub inject_hostnames: Vec<String>,
     /// The names a `dns:NAME` entry may ask for; empty allows none.
     pub allowed_targets: Vec<TargetPattern>,
+    /// The report form: Pods whose names point where the host no longer
+    /// is are refused, for the audit scanner to report; nothing mutates.
+    pub report_stale: bool,
 }
 
 impl Default for Settings {
@@ -181,6 +187,7 @@ impl Default for Settings {
                 .iter()
                 .filter_map(|item| TargetPattern::parse(item))
                 .collect(),
+            report_stale: false,
         }
     }
 }
@@ -217,6 +224,7 @@ impl Settings {
                 }
                 Some("ipFamilies") => settings.ip_families = parse_ip_families(value)?,
                 Some("allowedTargets") => settings.allowed_targets = parse_allowed_targets(value)?,
+                Some(REPORT_SETTING) => settings.report_stale = parse_bool(value)?,
                 Some(_) => settings.fallback_addresses = parse_fallback_addresses(value)?,
                 None => return Err(SettingsError::UnknownField(as_written(value))),
             }
@@ -236,12 +244,16 @@ impl Settings {
     }
 }
 
+/// The setting that turns on the report form.
+pub const REPORT_SETTING: &str = "reportStale";
+
 /// The fields the settings have.
-const FIELDS: [&str; 5] = [
+const FIELDS: [&str; 6] = [
     "hostnames",
     "injectHostnames",
     "ipFamilies",
     "allowedTargets",
+    REPORT_SETTING,
     "fallbackAddresses",
 ];
 
@@ -354,6 +366,15 @@ fn parse_fallback_addresses(value: &str) -> Result<Vec<IpAddr>, SettingsError> {
     Ok(addresses)
 }
 
+/// `reportStale`: a JSON boolean.
+fn parse_bool(value: &str) -> Result<bool, SettingsError> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(SettingsError::NotABoolean),
+    }
+}
+
 /// `allowedTargets`: empty allows no target.
 fn parse_allowed_targets(value: &str) -> Result<Vec<TargetPattern>, SettingsError> {
     const FIELD: &str = "allowedTargets";
@@ -460,7 +481,7 @@ mod tests {
     #[case::unknown_field(
         r#"{"hostname": ["a"]}"#,
         "unknown setting `hostname`: expected hostnames, ipFamilies, fallbackAddresses, \
-         injectHostnames or allowedTargets"
+         injectHostnames, allowedTargets or reportStale"
     )]
     #[case::hostnames_not_a_list(r#"{"hostnames": "a"}"#, "`hostnames` must be a list of strings")]
     #[case::hostnames_with_a_number(
@@ -595,7 +616,7 @@ mod tests {
     #[case::unknown_field_as_written(
         r#"{"hostnames\n": []}"#,
         "unknown setting `hostnames\\n`: expected hostnames, ipFamilies, fallbackAddresses, \
-         injectHostnames or allowedTargets"
+         injectHostnames, allowedTargets or reportStale"
     )]
     #[case::target_pattern_inside_star(
         r#"{"allowedTargets": ["*.svc.cluster.local", "db.*.com"]}"#,

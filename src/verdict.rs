@@ -79,6 +79,22 @@ pub enum Rejection {
     },
     /// More distinct `dns:` names than one object may ask for.
     TooManyTargets,
+    /// The report form: names of a running Pod point at addresses the
+    /// host no longer has.
+    StaleAddress {
+        /// The names, in the Pod's order.
+        names: Vec<String>,
+        /// The addresses they point at that are not the host's.
+        held: Vec<String>,
+        /// The host's addresses now.
+        current: Vec<String>,
+        /// What makes the Pod again: a sentence ending in a command.
+        fix: String,
+    },
+    /// The report form: no name gave the host's address, so the Pod's
+    /// cannot be checked. Answered with code 500, which the audit scanner
+    /// records as an error, not as a stale Pod.
+    CannotCheck(Shortfall),
     /// A `dns:NAME` entry whose NAME gave no address.
     TargetNoAddress {
         /// NAME.
@@ -95,6 +111,14 @@ pub enum TargetMiss {
     NotAllowed(String),
     /// DNS gave no address.
     NoAddress(Shortfall),
+}
+
+impl Rejection {
+    /// The HTTP status code the refusal carries: 500 where the policy
+    /// could not decide, none (policy-server's default) otherwise.
+    pub fn code(&self) -> Option<u16> {
+        matches!(self, Rejection::CannotCheck(_)).then_some(500)
+    }
 }
 
 /// Warnings returned to the API client (kubectl prints them). Each

@@ -331,7 +331,7 @@ fn invalid_settings_are_refused_naming_the_field() {
     for (settings, message) in [
         (
             json!({"hostname": ["a"]}),
-            "unknown setting `hostname`: expected hostnames, ipFamilies, fallbackAddresses, injectHostnames or allowedTargets",
+            "unknown setting `hostname`: expected hostnames, ipFamilies, fallbackAddresses, injectHostnames, allowedTargets or reportStale",
         ),
         (
             json!({"ipFamilies": ["IPv5"]}),

@@ -437,23 +437,30 @@ fn settings_of_every_shape() -> impl Strategy<Value = Value> {
         prop::option::of(list(names.boxed(), 18)),
         prop::option::of(list(patterns.boxed(), 3)),
         prop::option::weighted(0.1, any_json()),
+        prop::option::weighted(
+            0.3,
+            prop_oneof![3 => any::<bool>().prop_map(|b| json!(b)), 1 => any_json()],
+        ),
     )
-        .prop_map(|(hostnames, families, fallback, inject, targets, stray)| {
-            let mut settings = Map::new();
-            for (key, value) in [
-                ("hostnames", hostnames),
-                ("ipFamilies", families),
-                ("fallbackAddresses", fallback),
-                ("injectHostnames", inject),
-                ("allowedTargets", targets),
-                ("hostname", stray),
-            ] {
-                if let Some(value) = value {
-                    settings.insert(key.into(), value);
+        .prop_map(
+            |(hostnames, families, fallback, inject, targets, stray, report)| {
+                let mut settings = Map::new();
+                for (key, value) in [
+                    ("hostnames", hostnames),
+                    ("ipFamilies", families),
+                    ("fallbackAddresses", fallback),
+                    ("injectHostnames", inject),
+                    ("allowedTargets", targets),
+                    ("hostname", stray),
+                    ("reportStale", report),
+                ] {
+                    if let Some(value) = value {
+                        settings.insert(key.into(), value);
+                    }
                 }
-            }
-            Value::Object(settings)
-        })
+                Value::Object(settings)
+            },
+        )
 }
 
 /// Every request fixture in test_data/.
@@ -617,6 +624,24 @@ proptest! {
 
     #[test]
     fn every_request_follows_the_specification(request in request(), settings in settings(), dns in dns()) {
+        let payload = serde_json::to_vec(&json!({"settings": settings, "request": request})).unwrap();
+        check_evaluation(&payload, &dns);
+    }
+
+    /// The report form on every kind of request, with and without
+    /// injected names, and on Pods whose entries share their names.
+    #[test]
+    fn the_report_form_follows_the_specification(
+        request in prop_oneof![request(), sharing_targets()],
+        settings in settings(),
+        inject in prop::option::of(prop::sample::subsequence(SHARED_NAMES.to_vec(), 1..=2)),
+        dns in dns(),
+    ) {
+        let mut settings = settings;
+        settings["reportStale"] = json!(true);
+        if let Some(inject) = inject {
+            settings["injectHostnames"] = json!(inject);
+        }
         let payload = serde_json::to_vec(&json!({"settings": settings, "request": request})).unwrap();
         check_evaluation(&payload, &dns);
     }

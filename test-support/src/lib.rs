@@ -546,6 +546,12 @@ pub fn check_evaluation(payload: &[u8], dns: &ScriptedDns) {
             );
             return;
         }
+        _ if changes && path.is_some() && report_settings(payload, &parsed).is_some() => {
+            if let (Some(path), Some(settings)) = (path, report_settings(payload, &parsed)) {
+                check_stale(request, path, &verdict, &dns, &settings);
+            }
+            return;
+        }
         _ if changes
             && well_formed(&parsed)
             && path.is_some_and(|path| {
@@ -1046,6 +1052,163 @@ fn check_targets(
             assert_eq!(warnings, 0);
         }
         Verdict::Reject(_) => panic!("expected the targets written, got {verdict:?}"),
+    }
+}
+
+/// The settings of a payload in the report form (`reportStale: true`).
+fn report_settings(payload: &[u8], parsed: &Value) -> Option<Settings> {
+    payload_settings(payload, parsed)
+        .ok()
+        .filter(|settings| settings.report_stale)
+}
+
+/// The report form's part of the specification: nothing mutated; a
+/// workload passes; a Pod passes, with nothing looked up, unless an entry
+/// holds at an address a name of its annotation (one that points at the
+/// host) or of `injectHostnames` (unless it opts out or mirrors a static
+/// pod); then the host chain is looked up as for a rewrite: no address is
+/// an error to check (code 500), an address held that is not among the
+/// host's refuses the Pod, naming each such name, the addresses held and
+/// the host's, and the owner to restart, else the Pod itself.
+fn check_stale(
+    request: &Value,
+    path: &[&'static str],
+    verdict: &Verdict,
+    dns: &ScriptedDns,
+    settings: &Settings,
+) {
+    let object = &request["object"];
+    let is_pod = path == ["spec"] && request["kind"]["kind"] == "Pod";
+    let unasked = || assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
+    if !is_pod {
+        assert_eq!(verdict, &Verdict::Accept, "a workload in the report form");
+        return unasked();
+    }
+    let mut names: Vec<String> = reference_annotation_of(object, path)
+        .and_then(reference_annotation_items)
+        .map(|items| {
+            (items.into_iter())
+                .filter(|(_, target)| target.is_none())
+                .map(|(name, _)| name)
+                .collect()
+        })
+        .unwrap_or_default();
+    let annotations = &object["metadata"]["annotations"];
+    let opted_out = annotations[INJECT_ANNOTATION] == "false"
+        || annotations.get("kubernetes.io/config.mirror").is_some();
+    if !opted_out {
+        for name in &settings.inject_hostnames {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+    }
+    let entries = at(object, path)
+        .and_then(|spec| spec.get("hostAliases"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut held: Vec<(String, IpAddr)> = Vec::new();
+    for entry in &entries {
+        let Some(ip) = entry
+            .get("ip")
+            .and_then(Value::as_str)
+            .and_then(|ip| ip.parse().ok())
+        else {
+            continue;
+        };
+        for name in reference_hostnames(entry) {
+            if names.contains(&name) {
+                held.push((name, ip));
+            }
+        }
+    }
+    if held.is_empty() {
+        assert_eq!(
+            verdict,
+            &Verdict::Accept,
+            "a Pod that holds no name for the host"
+        );
+        return unasked();
+    }
+    let (found, asked) = reference_choice(settings, dns);
+    assert_eq!(
+        dns.asked,
+        settings.hostnames[..asked],
+        "lookups out of order"
+    );
+    if found.is_empty() {
+        assert!(
+            matches!(verdict, Verdict::Reject(r @ Rejection::CannotCheck(_)) if r.code() == Some(500)),
+            "no address for the host gave {verdict:?}"
+        );
+        return;
+    }
+    let mut stale: Vec<String> = Vec::new();
+    let mut addresses: Vec<String> = Vec::new();
+    for (name, ip) in held.iter().filter(|(_, ip)| !found.contains(ip)) {
+        if !stale.contains(name) {
+            stale.push(name.clone());
+        }
+        if !addresses.contains(&ip.to_string()) {
+            addresses.push(ip.to_string());
+        }
+    }
+    if stale.is_empty() {
+        assert_eq!(verdict, &Verdict::Accept, "a Pod at the host's address");
+        return;
+    }
+    let Verdict::Reject(Rejection::StaleAddress {
+        names,
+        held,
+        current,
+        fix,
+    }) = verdict
+    else {
+        panic!("expected {stale:?} reported stale, got {verdict:?}");
+    };
+    assert_eq!(names, &stale);
+    assert_eq!(held, &addresses);
+    let found: Vec<String> = found.iter().map(ToString::to_string).collect();
+    assert_eq!(current, &found);
+    assert_eq!(fix, &reference_fix(request));
+    assert!(verdict_message(verdict).len() <= MAX_REJECTION_BYTES);
+}
+
+/// What makes a stale Pod again, as the specification words it: a
+/// rollout restart of the Deployment (whose ReplicaSet is named after it
+/// and the Pod's `pod-template-hash`), StatefulSet or DaemonSet that
+/// controls it, else deleting the Pod.
+fn reference_fix(request: &Value) -> String {
+    let object = &request["object"];
+    let namespace = match request["namespace"].as_str().unwrap_or_default() {
+        "" => String::new(),
+        namespace => format!("-n {namespace} "),
+    };
+    let controller = object["metadata"]["ownerReferences"]
+        .as_array()
+        .and_then(|owners| owners.iter().find(|o| o["controller"] == true));
+    let owner = controller.and_then(|owner| {
+        let name = owner["name"].as_str()?;
+        match owner["kind"].as_str()? {
+            "StatefulSet" => Some(format!("statefulset/{name}")),
+            "DaemonSet" => Some(format!("daemonset/{name}")),
+            "ReplicaSet" => {
+                let hash = object["metadata"]["labels"]["pod-template-hash"].as_str()?;
+                let deployment = name.strip_suffix(&format!("-{hash}"))?;
+                (!deployment.is_empty()).then(|| format!("deployment/{deployment}"))
+            }
+            _ => None,
+        }
+    });
+    match owner {
+        Some(owner) => {
+            format!("restart the Pod's owner: kubectl {namespace}rollout restart {owner}")
+        }
+        None => format!(
+            "recreate the Pod: kubectl {namespace}delete pod {}",
+            request["name"].as_str().unwrap_or_default()
+        ),
     }
 }
 
@@ -1796,12 +1959,13 @@ fn payload_settings(payload: &[u8], parsed: &Value) -> Result<Settings, Vec<Stri
 }
 
 /// The settings' names, from the README.
-const REFERENCE_SETTINGS: [&str; 5] = [
+const REFERENCE_SETTINGS: [&str; 6] = [
     "hostnames",
     "ipFamilies",
     "fallbackAddresses",
     "injectHostnames",
     "allowedTargets",
+    "reportStale",
 ];
 
 /// An `allowedTargets` item as the README specifies it: a lowercase DNS
@@ -1825,6 +1989,7 @@ pub fn reference_settings(value: &Value) -> Result<Settings, Vec<String>> {
         fallback_addresses: Vec::new(),
         inject_hostnames: Vec::new(),
         allowed_targets: vec![TargetPattern::Suffix(".svc.cluster.local".into())],
+        report_stale: false,
     };
     let fields = match value {
         Value::Null => return Ok(settings),
@@ -1834,6 +1999,13 @@ pub fn reference_settings(value: &Value) -> Result<Settings, Vec<String>> {
     let mut invalid = Vec::new();
     for (key, value) in fields {
         let field = format!("`{key}`");
+        if key == "reportStale" {
+            match value.as_bool() {
+                Some(report) => settings.report_stale = report,
+                None => invalid.push(field),
+            }
+            continue;
+        }
         let strings: Option<Vec<&str>> = value
             .as_array()
             .and_then(|items| items.iter().map(Value::as_str).collect());
