@@ -176,8 +176,8 @@ fn kubewarden_manifests_fit_the_crd_schemas() {
         }
     }
     assert_eq!(
-        checked, 3,
-        "two ClusterAdmissionPolicies and an AdmissionPolicy"
+        checked, 4,
+        "three ClusterAdmissionPolicies and an AdmissionPolicy"
     );
 
     // The checker itself notices mistakes.
@@ -431,6 +431,46 @@ fn match_conditions_know_every_handled_kind(
             assert_eq!(match_condition(&request), expected, "{}: {object}", kind);
         }
     }
+}
+
+/// deploy/stale-address-report.yaml: the report form of the same module,
+/// for the audit scanner only (backgroundAudit, a CREATE rule for Pods,
+/// monitor, never mutating), never called at admission (its one match
+/// condition is `false`, whatever the request), with the names and
+/// fallbacks of the rewrite.
+#[test]
+fn the_stale_address_report_is_for_the_audit_scanner_only() {
+    let report = manifest("stale-address-report.yaml");
+    let spec = &report["spec"];
+    assert_eq!(spec["mutating"], false);
+    assert_eq!(spec["backgroundAudit"], true);
+    assert_eq!(spec["mode"], "monitor");
+    assert_eq!(
+        spec["rules"],
+        json!([{"apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"], "operations": ["CREATE"]}])
+    );
+    let rewrite = manifest("cluster-admission-policy.yaml");
+    assert_eq!(spec["module"], rewrite["spec"]["module"]);
+    assert_eq!(
+        spec["namespaceSelector"],
+        rewrite["spec"]["namespaceSelector"]
+    );
+    let settings = |spec: &Value| {
+        Settings::from_json(&serde_json::to_vec(&spec["settings"]).unwrap()).unwrap()
+    };
+    let (checking, rewriting) = (settings(spec), settings(&rewrite["spec"]));
+    assert!(checking.report_stale);
+    assert_eq!(
+        Settings {
+            report_stale: false,
+            ..checking
+        },
+        rewriting,
+        "the rewrite's names and fallbacks"
+    );
+    let conditions = spec["matchConditions"].as_array().unwrap();
+    assert_eq!(conditions.len(), 1);
+    assert_eq!(conditions[0]["expression"], "false");
 }
 
 /// deploy/inject-policy.yaml: Pod CREATE only, in labelled namespaces

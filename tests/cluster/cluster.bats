@@ -593,3 +593,50 @@ pods_hold() {
   [ "$status" -eq 1 ]
   [[ "$output" == *'"while-down" not found'* ]]
 }
+
+# audit POD: policy-server's verdict on POD from the report policy, as the
+# audit scanner asks it (internal/audit-scanner/scanner/admission_request.go:
+# the stored object as a CREATE, uid the object's, resource the Kind, an
+# empty userInfo) at /audit/<policy>: "allowed", then code and message.
+audit() {
+  . "$CLUSTER_STATE/ports"
+  kubectl get "pod/$1" -o json |
+    jq '{apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: {
+          uid: .metadata.uid, name: .metadata.name, namespace: .metadata.namespace,
+          kind: {group: "", version: "v1", kind: "Pod"},
+          resource: {group: "", version: "v1", resource: "Pod"},
+          requestKind: {group: "", version: "v1", kind: "Pod"},
+          operation: "CREATE", userInfo: {}, object: ., oldObject: null, options: null}}' |
+    curl -s --cacert "$CLUSTER_STATE/ca.crt" -H 'Content-Type: application/json' --data-binary @- \
+      "https://127.0.0.1:$ps_port/audit/clusterwide-host-gateway-stale-addresses" |
+    jq -r '.response | .allowed, (.status.code // "no code"), (.status.message // "no message")'
+}
+
+# newest_pod SELECTOR: the name of the newest Pod it selects.
+newest_pod() {
+  kubectl get pods -l "$1" --sort-by=.metadata.creationTimestamp -o jsonpath='{.items[-1:].metadata.name}'
+}
+
+@test "reportStale: the audit endpoint fails a Deployment's Pod once the host moved, naming the rollout; the restarted Pod passes" {
+  local_only
+  kubectl create deployment stale --image=nginx:1.27 --dry-run=client -o json |
+    jq '.spec.template.metadata.annotations["host-gateway.kubewarden.io/hostnames"] = "db.local"' |
+    kubectl apply -f -
+  eventually 30 has_pods app=stale
+  local pod
+  pod=$(newest_pod app=stale)
+  [ "$(audit "$pod")" = "$(printf 'true\nno code\nno message')" ] || fail "$(audit "$pod")"
+  host_at "$MOVED"
+  run audit "$pod"
+  [ "${lines[0]}" = false ]
+  [ "${lines[2]}" = "db.local points at 192.168.65.254, but the host is now at $MOVED; restart the Pod's owner: kubectl -n default rollout restart deployment/stale" ] || fail "$output"
+  kubectl rollout restart deployment/stale
+  eventually 30 pods_hold app=stale "[{\"hostnames\":[\"db.local\"],\"ip\":\"$MOVED\"}]"
+  pod=$(newest_pod app=stale)
+  [ "$(audit "$pod")" = "$(printf 'true\nno code\nno message')" ] || fail "$(audit "$pod")"
+  # No name resolving: an error to check (code 500), not a stale Pod.
+  host_at
+  run audit "$pod"
+  [ "${lines[0]}" = false ]
+  [ "${lines[1]}" = 500 ] || fail "$output"
+}

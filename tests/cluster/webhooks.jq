@@ -1,6 +1,7 @@
 # The MutatingWebhookConfiguration that the Kubewarden controller makes of
-# each mutating policy (internal/controller/policy_subreconciler_webhook.go,
-# kubewarden controller v1.36): named by the policy's unique name, one
+# each mutating policy, and the ValidatingWebhookConfiguration of each other
+# (internal/controller/policy_subreconciler_webhook.go, kubewarden
+# controller v1.36): named by the policy's unique name, one
 # webhook `<unique name>.kubewarden.admission` at `/validate/<unique name>`,
 # the policy's rules, failurePolicy, matchPolicy, objectSelector,
 # timeoutSeconds and matchConditions, sideEffects None unless set, and
@@ -12,11 +13,11 @@
 # policy-server on loopback.
 # Input: `kubectl get clusteradmissionpolicies,admissionpolicies -A -o json`.
 {apiVersion: "v1", kind: "List", items: [.items[]
-  | select(.spec.mutating)
   | (if .kind == "ClusterAdmissionPolicy"
      then "clusterwide-" + .metadata.name
      else "namespaced-" + .metadata.namespace + "-" + .metadata.name end) as $id
-  | {apiVersion: "admissionregistration.k8s.io/v1", kind: "MutatingWebhookConfiguration",
+  | {apiVersion: "admissionregistration.k8s.io/v1",
+     kind: (if .spec.mutating then "MutatingWebhookConfiguration" else "ValidatingWebhookConfiguration" end),
      metadata: {name: $id, labels: {"app.kubernetes.io/part-of": "kubewarden"}},
      webhooks: [{
        name: ($id + ".kubewarden.admission"),
