@@ -612,9 +612,11 @@ audit() {
     jq -r '.response | .allowed, (.status.code // "no code"), (.status.message // "no message")'
 }
 
-# newest_pod SELECTOR: the name of the newest Pod it selects.
-newest_pod() {
-  kubectl get pods -l "$1" --sort-by=.metadata.creationTimestamp -o jsonpath='{.items[-1:].metadata.name}'
+# pod_holding SELECTOR ALIASES: the name of a Pod it selects that holds
+# these hostAliases (creation times count whole seconds: no order to go by).
+pod_holding() {
+  kubectl get pods -l "$1" -o json |
+    jq -r --argjson aliases "$2" '[.items[] | select(.spec.hostAliases == $aliases)][0].metadata.name'
 }
 
 @test "reportStale: the audit endpoint fails a Deployment's Pod once the host moved, naming the rollout; the restarted Pod passes" {
@@ -624,7 +626,7 @@ newest_pod() {
     kubectl apply -f -
   eventually 30 has_pods app=stale
   local pod
-  pod=$(newest_pod app=stale)
+  pod=$(pod_holding app=stale '[{"hostnames":["db.local"],"ip":"192.168.65.254"}]')
   [ "$(audit "$pod")" = "$(printf 'true\nno code\nno message')" ] || fail "$(audit "$pod")"
   host_at "$MOVED"
   run audit "$pod"
@@ -632,7 +634,7 @@ newest_pod() {
   [ "${lines[2]}" = "db.local points at 192.168.65.254, but the host is now at $MOVED; restart the Pod's owner: kubectl -n default rollout restart deployment/stale" ] || fail "$output"
   kubectl rollout restart deployment/stale
   eventually 30 pods_hold app=stale "[{\"hostnames\":[\"db.local\"],\"ip\":\"$MOVED\"}]"
-  pod=$(newest_pod app=stale)
+  pod=$(pod_holding app=stale "[{\"hostnames\":[\"db.local\"],\"ip\":\"$MOVED\"}]")
   [ "$(audit "$pod")" = "$(printf 'true\nno code\nno message')" ] || fail "$(audit "$pod")"
   # No name resolving: an error to check (code 500), not a stale Pod.
   host_at
