@@ -15,8 +15,8 @@ use crate::target::{DEFAULT_ALLOWED_TARGETS, TargetPattern};
 use crate::text::{as_written, excerpt};
 
 /// The names local platforms answer inside a cluster for the container
-/// host, looked up in this order (the README cites each and argues the
-/// order). `host.docker.internal` comes first: wherever it answers, it is
+/// host, looked up in this order (docs/platforms.md cites each and argues
+/// the order). `host.docker.internal` comes first: wherever it answers, it is
 /// the host; the names after it answer only where it does not. They carry
 /// no trailing dot, so `/etc/hosts` entries (hostNetwork mode, `kwctl run`)
 /// still match them.

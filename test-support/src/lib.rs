@@ -64,7 +64,7 @@ pub const REFERENCE_KINDS: [(&str, &str, &str, &[&str]); 9] = [
 ];
 
 /// The default chain of names, written here apart from the policy's, from
-/// the README's platform table: Docker Desktop, OrbStack, Rancher Desktop,
+/// the platform table of docs/platforms.md: Docker Desktop, OrbStack, Rancher Desktop,
 /// colima and Podman machine; Lima; Podman; k3d; minikube.
 pub const REFERENCE_DEFAULT_HOSTNAMES: [&str; 5] = [
     "host.docker.internal",
@@ -822,8 +822,8 @@ pub fn reference_targets(object: &Value, path: &[&str]) -> Vec<String> {
     targets
 }
 
-/// Whether `allowedTargets` lets `name` be looked up, as the README says:
-/// a lowercase DNS name that an exact item names, or that ends in a
+/// Whether `allowedTargets` lets `name` be looked up, as docs/targets.md
+/// says: a lowercase DNS name that an exact item names, or that ends in a
 /// `*.suffix` item's suffix with a label before it.
 fn reference_target_allowed(name: &str, settings: &Settings) -> bool {
     reference_dns1123(name)
@@ -1968,7 +1968,7 @@ const REFERENCE_SETTINGS: [&str; 6] = [
     "reportStale",
 ];
 
-/// An `allowedTargets` item as the README specifies it: a lowercase DNS
+/// An `allowedTargets` item as docs/targets.md specifies it: a lowercase DNS
 /// name, or `*.` and one.
 fn reference_target_pattern(item: &str) -> Option<TargetPattern> {
     match item.strip_prefix("*.") {
