@@ -174,3 +174,93 @@ fn the_checker_knows_githubs_anchors_and_notices_a_broken_link() {
     assert_eq!(broken(readme, "#why"), None);
     assert_eq!(broken(readme, "https://kubewarden.io"), None);
 }
+
+/// The text of the tests, as the messages they assert read: Rust string
+/// continuations joined, escaped quotes and backslashes unescaped.
+fn test_sources() -> String {
+    let mut files = vec![
+        root().join("e2e.bats"),
+        root().join("tests/cluster/cluster.bats"),
+    ];
+    for dir in ["tests", "src"] {
+        for entry in std::fs::read_dir(root().join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    let mut text = String::new();
+    for file in files {
+        let source = std::fs::read_to_string(file).unwrap();
+        let mut lines = source.lines().peekable();
+        while let Some(line) = lines.next() {
+            match line.strip_suffix('\\') {
+                // A Rust string goes on after the next line's indentation.
+                Some(head) => {
+                    text.push_str(head);
+                    if let Some(next) = lines.peek_mut() {
+                        *next = next.trim_start();
+                    }
+                }
+                None => {
+                    text.push_str(line);
+                    text.push('\n');
+                }
+            }
+        }
+    }
+    text.replace("\\\"", "\"").replace("\\\\", "\\")
+}
+
+/// The message a troubleshooting row quotes: its first code span, without
+/// kubectl's `Warning: `.
+fn quoted_message(cell: &str) -> Option<&str> {
+    let start = cell
+        .find('`')
+        .filter(|start| cell[..*start].trim().is_empty())?;
+    let ticks = cell[start..].len() - cell[start..].trim_start_matches('`').len();
+    let fence = &cell[start..start + ticks];
+    let rest = &cell[start + ticks..];
+    let message = rest[..rest.find(fence)?].trim();
+    Some(message.strip_prefix("Warning: ").unwrap_or(message))
+}
+
+#[test]
+fn every_message_in_troubleshooting_is_one_a_test_asserts() {
+    // Not the policy's words: the API server's and policy-server's, which
+    // the cluster tests and FACTS.md record.
+    const OTHERS: [&str; 3] = [
+        "spec.hostAliases[0].ip",
+        "Policy execution interrupted",
+        "Request rejected by policy",
+    ];
+    let sources = test_sources();
+    let page = std::fs::read_to_string(root().join("docs/troubleshooting.md")).unwrap();
+    let mut missing = Vec::new();
+    let mut checked = 0;
+    for row in page
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| message"))
+    {
+        let cell = row[1..].split(" | ").next().unwrap_or_default();
+        let Some(message) = quoted_message(cell) else {
+            continue;
+        };
+        if OTHERS.iter().any(|other| message.starts_with(other)) {
+            continue;
+        }
+        checked += 1;
+        for fragment in message.split('…').map(str::trim).filter(|f| f.len() > 3) {
+            let fragment = fragment.trim_end_matches([',', ';']).trim();
+            if !sources.contains(fragment) {
+                missing.push(fragment.to_string());
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} messages read");
+    assert!(
+        missing.is_empty(),
+        "quoted, but asserted by no test: {missing:#?}"
+    );
+}

@@ -773,13 +773,24 @@ fn a_reapplied_job_keeps_its_stored_addresses() {
 }
 
 #[rstest]
-#[case::pod("pod_reapplied.json", &["spec"], "a Pod's spec", "Pod")]
-#[case::job("job_labelled.json", &["spec", "template", "spec"], "a Job's pod template", "Job")]
+#[case::pod(
+    "pod_reapplied.json",
+    &["spec"],
+    "cannot replace host-gateway in hostAliases: a Pod's spec cannot change once created, and the \
+     stored Pod does not hold every name of its host-gateway entries; apply the Pod as stored, or \
+     delete it and create it again"
+)]
+#[case::job(
+    "job_labelled.json",
+    &["spec", "template", "spec"],
+    "cannot replace host-gateway in hostAliases: a Job's pod template cannot change once created, \
+     and the stored Job does not hold every name of its host-gateway entries; apply the Job as \
+     stored, or delete it and create it again"
+)]
 fn a_name_the_stored_object_lacks_is_refused_without_a_lookup(
     #[case] fixture: &str,
     #[case] spec: &[&str],
-    #[case] what: &str,
-    #[case] kind: &str,
+    #[case] message: &str,
 ) {
     let mut request = read_fixture(fixture);
     let pointer: String =
@@ -794,13 +805,6 @@ fn a_name_the_stored_object_lacks_is_refused_without_a_lookup(
     let Verdict::Reject(rejection) = dns.evaluate(&request, &json!({})) else {
         panic!("expected a rejection");
     };
-    assert_eq!(
-        rejection.to_string(),
-        format!(
-            "cannot replace host-gateway in hostAliases: {what} cannot change once created, \
-             and the stored {kind} does not hold every name of its host-gateway entries; \
-             apply the {kind} as stored, or delete it and create it again"
-        )
-    );
+    assert_eq!(rejection.to_string(), message);
     assert!(dns.asked.is_empty(), "looked up {:?}", dns.asked);
 }
