@@ -522,3 +522,24 @@ REPORT='{"reportStale":true}'
     [ "$output" = "$(printf 'true\nno patch')" ] || fail "$request: $output"
   done
 }
+
+# offline_blocks FILE...: each shell block marked `<!-- runs: offline -->`,
+# as a user would paste it, each ended by a NUL.
+offline_blocks() {
+  awk '
+    inblock && /^ *```/ { inblock = 0; printf "%c", 0; next }
+    inblock { sub(/^   /, ""); print; next }
+    marked && /^ *```console/ { inblock = 1 }
+    { marked = ($0 ~ /<!-- runs: offline -->/) }
+  ' "$@"
+}
+
+@test "docs: every shell block marked offline runs as written" {
+  local blocks=0 block
+  while IFS= read -r -d '' block; do
+    blocks=$((blocks + 1))
+    run bash -euo pipefail -c "$block"
+    [ "$status" -eq 0 ] || fail "$block: $output"
+  done < <(offline_blocks README.md CONTRIBUTING.md docs/*.md)
+  [ "$blocks" -ge 3 ] || fail "only $blocks offline blocks"
+}

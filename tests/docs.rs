@@ -264,3 +264,38 @@ fn every_message_in_troubleshooting_is_one_a_test_asserts() {
         "quoted, but asserted by no test: {missing:#?}"
     );
 }
+
+/// How a shell block says where it runs, on the line before it: offline
+/// (e2e.bats runs it as written), ci (the test command, which CI runs),
+/// cluster, or registry (it pushes to or pulls from one).
+const RUNS: [&str; 4] = ["offline", "ci", "cluster", "registry"];
+
+#[test]
+fn every_shell_block_says_where_it_runs() {
+    let mut unmarked = Vec::new();
+    let mut offline = 0;
+    for page in pages() {
+        let text = std::fs::read_to_string(root().join(&page)).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if line.trim() != "```console" {
+                continue;
+            }
+            let marker = i
+                .checked_sub(1)
+                .map(|j| lines[j].trim())
+                .and_then(|prev| prev.strip_prefix("<!-- runs: "))
+                .and_then(|rest| rest.strip_suffix(" -->"));
+            match marker {
+                Some(kind) if RUNS.contains(&kind) => offline += usize::from(kind == "offline"),
+                _ => unmarked.push(format!("{}:{}", page.display(), i + 1)),
+            }
+        }
+    }
+    assert!(
+        unmarked.is_empty(),
+        "shell blocks that say nothing of where they run: {unmarked:?}"
+    );
+    // README's `make run` and kwctl run, CONTRIBUTING's real-DNS run.
+    assert!(offline >= 3, "{offline} offline blocks");
+}
