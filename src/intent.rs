@@ -54,16 +54,6 @@ pub struct Item {
     pub target: Option<String>,
 }
 
-impl Item {
-    /// A name that points at the host.
-    pub fn host(name: impl Into<String>) -> Self {
-        Item {
-            name: name.into(),
-            target: None,
-        }
-    }
-}
-
 impl fmt::Display for Item {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.target {
@@ -129,6 +119,14 @@ fn parse_item(text: &str, index: usize) -> Result<Item, AnnotationError> {
         name: name.to_string(),
         target,
     })
+}
+
+/// The names of `items` that point at the host.
+pub fn host_names(items: &[Item]) -> Vec<String> {
+    (items.iter())
+        .filter(|item| item.target.is_none())
+        .map(|item| item.name.clone())
+        .collect()
 }
 
 /// The targets `items` point at, each once, in order (at most a few
@@ -301,7 +299,12 @@ mod tests {
     #[test]
     fn sixty_four_names_are_allowed_and_long_names_are_cut_in_the_message() {
         let names: Vec<String> = (0..64).map(|i| format!("h{i}.local")).collect();
-        let items: Vec<Item> = names.iter().map(Item::host).collect();
+        let items: Vec<Item> = (names.iter())
+            .map(|name| Item {
+                name: name.clone(),
+                target: None,
+            })
+            .collect();
         assert_eq!(parse(&names.join(",")).unwrap(), items);
         let sixteen: Vec<String> = (0..64)
             .map(|i| format!("n{i}=dns:t{}.svc", i % 16))

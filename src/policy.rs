@@ -18,7 +18,7 @@ use crate::messages::{object_name, rewrite_summary};
 use crate::names::{name_set, union};
 use crate::pod_spec::pod_spec_path;
 use crate::prefilter::may_contain_any;
-use crate::refresh::{Intent, Subject, read_intent};
+use crate::refresh::{Intent, Subject, all_targets, read_intent};
 use crate::request::{Request, read_payload};
 use crate::rewrite::{
     Answers, HOST_GATEWAY, HostAliases, host_aliases_list, names_any_of, stored_answers,
@@ -330,14 +330,8 @@ impl Plan<'_> {
     /// Each target to look up, once, in order: the entries', then the
     /// annotation's.
     fn targets(&self) -> Vec<&str> {
-        let asked = self.aliases.as_ref().map_or(&[][..], HostAliases::targets);
-        let mut targets: Vec<&str> = asked.iter().map(AsRef::as_ref).collect();
-        for (_, target) in &self.intent.targeted {
-            if !targets.contains(&target.as_str()) {
-                targets.push(target);
-            }
-        }
-        targets
+        let targeted = self.intent.targeted.iter().map(|(_, target)| target);
+        all_targets(self.aliases.as_ref(), targeted)
     }
 
     /// Whether the request asks for the host's address.
@@ -626,13 +620,13 @@ fn no_address(target: &Target, plan: &mut Plan, shortfall: Shortfall) -> Control
 }
 
 /// The object with the plan applied for `answers`: the annotation first,
-/// then the names that must point at the host's current addresses, taken
-/// out of entries of other addresses and added on one more host-gateway
-/// entry (with the names to inject), which is rewritten and merged like the
-/// others: one lookup, one entry per address.
+/// then the names that must point at the host's current addresses, and
+/// those that must point at each target's, each pointed there by
+/// [`point_names`]; then the rewrite merges every entry by `ip`: one
+/// lookup, one entry per address.
 fn apply(target: &Target, plan: &Plan, answers: &Answers) -> String {
-    let addresses = &answers.host;
     let (object, path) = (target.object, target.pod_spec_path);
+    let aliases = plan.aliases.as_ref();
     let mut text = Cow::Borrowed(object);
     let refresh = &plan.intent.refresh;
     if let Some(value) = &plan.intent.annotation
@@ -643,27 +637,21 @@ fn apply(target: &Target, plan: &Plan, answers: &Answers) -> String {
     if let Some(followed) = intent::without_names(&text, &target.metadata_path, &plan.edited) {
         text = Cow::Owned(followed);
     }
-    if !refresh.is_empty() {
-        let names = name_set(refresh);
-        if let Some(fresh) = without_stale_names(&text, path, &names, addresses, HOST_GATEWAY) {
-            text = Cow::Owned(fresh);
-        }
-    }
-    // Names a host-gateway entry already holds get the current addresses
-    // with it: the extra entry would only repeat them.
-    let mut extra = union(refresh, &plan.inject);
-    if let Some(aliases) = &plan.aliases {
-        let asked: HashSet<Cow<str>> = aliases.names_asking_for(None).collect();
-        extra.retain(|name| !asked.contains(name.as_str()));
-    }
-    if !extra.is_empty()
-        && let Some(with_entry) = with_asking_entry(&text, path, HOST_GATEWAY, &extra)
-    {
-        text = Cow::Owned(with_entry);
+    // The names to inject join the extra host-gateway entry only.
+    let extra = union(refresh, &plan.inject);
+    if let Some(pointed) = point_names(&text, path, aliases, None, refresh, &extra, &answers.host) {
+        text = Cow::Owned(pointed);
     }
     for (name, addresses) in &answers.targets {
-        if let Some(followed) = follow_target(&text, plan, name, addresses, path) {
-            text = Cow::Owned(followed);
+        let targeted = plan.intent.targeted.iter().filter(|(_, t)| t == name);
+        let names: Vec<String> = targeted.map(|(n, _)| n.clone()).collect();
+        if names.is_empty() || addresses.is_empty() {
+            continue;
+        }
+        let target = Some(name.as_str());
+        if let Some(pointed) = point_names(&text, path, aliases, target, &names, &names, addresses)
+        {
+            text = Cow::Owned(pointed);
         }
     }
     match HostAliases::asking(&text, path) {
@@ -672,33 +660,42 @@ fn apply(target: &Target, plan: &Plan, answers: &Answers) -> String {
     }
 }
 
-/// `text` with the names the intent points at `target` taken out of
-/// entries of other addresses and added on one more `dns:` entry for it,
-/// which the rewrite brings to `addresses`; `None` when nothing changes
-/// (no such name, or `target` gave no address).
-fn follow_target(
+/// `text` with `names` taken out of the entries of addresses other than
+/// `addresses`, and `extra` added on one more entry that asks for the host
+/// (`target` `None`) or for `target`, for the rewrite to bring to
+/// `addresses`. Names an entry of `aliases` already asks there for are not
+/// added: they get the addresses with it. `None` when nothing changes.
+fn point_names(
     text: &str,
-    plan: &Plan,
-    target: &str,
-    addresses: &[IpAddr],
     path: &[&str],
+    aliases: Option<&HostAliases>,
+    target: Option<&str>,
+    names: &[String],
+    extra: &[String],
+    addresses: &[IpAddr],
 ) -> Option<String> {
-    let targeted = plan.intent.targeted.iter().filter(|(_, t)| t == target);
-    let names: Vec<&str> = targeted.map(|(name, _)| name.as_str()).collect();
-    if names.is_empty() || addresses.is_empty() {
-        return None;
+    let ip = match target {
+        None => Cow::Borrowed(HOST_GATEWAY),
+        Some(target) => Cow::Owned(format!("{TARGET_PREFIX}{target}")),
+    };
+    let fresh = match names.is_empty() {
+        true => None,
+        false => without_stale_names(text, path, &name_set(names), addresses, &ip),
+    };
+    if extra.is_empty() {
+        return fresh;
     }
-    let ip = format!("{TARGET_PREFIX}{target}");
-    let set = name_set(&names);
-    let fresh = without_stale_names(text, path, &set, addresses, &ip);
-    let text = fresh.as_deref().unwrap_or(text);
-    let asked: HashSet<Cow<str>> = (plan.aliases.iter())
-        .flat_map(|aliases| aliases.names_asking_for(Some(target)))
+    let asked: HashSet<Cow<str>> = (aliases.iter())
+        .flat_map(|aliases| aliases.names_asking_for(target))
         .collect();
-    let extra: Vec<&str> = names.into_iter().filter(|n| !asked.contains(*n)).collect();
+    let extra: Vec<&String> = extra
+        .iter()
+        .filter(|n| !asked.contains(n.as_str()))
+        .collect();
+    let text = fresh.as_deref().unwrap_or(text);
     match extra.is_empty() {
         true => fresh,
-        false => with_asking_entry(text, path, &ip, &extra),
+        false => with_asking_entry(text, path, &ip, &extra).or(fresh),
     }
 }
 

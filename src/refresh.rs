@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
-use crate::intent::{self, Item};
+use crate::intent::{self, Item, host_names};
 use crate::names::name_set;
 use crate::rewrite::{HostAliases, names_any_of};
 use crate::target::MAX_TARGETS;
@@ -88,13 +88,7 @@ pub fn read_intent(subject: &Subject) -> Result<Intent, Rejection> {
         (true, _) | (false, true) => Intent::default(),
         (false, false) => template_intent(subject, annotated),
     };
-    let asked = subject.aliases.map_or(&[][..], HostAliases::targets);
-    let mut all: Vec<&str> = asked.iter().map(AsRef::as_ref).collect();
-    for target in &intent.annotated_targets {
-        if !all.contains(&target.as_str()) {
-            all.push(target);
-        }
-    }
+    let all = all_targets(subject.aliases, intent.annotated_targets.iter());
     if all.len() > MAX_TARGETS {
         if !subject.is_pod {
             return Err(Rejection::TooManyTargets);
@@ -106,6 +100,23 @@ pub fn read_intent(subject: &Subject) -> Result<Intent, Rejection> {
         intent.annotated_targets.clear();
     }
     Ok(Intent { warnings, ..intent })
+}
+
+/// The targets the entries of `aliases` ask for, then those of `more`
+/// they lack, each once, in order (a few dozen at most: a short scan finds
+/// a repeat).
+pub fn all_targets<'a, S: AsRef<str> + 'a>(
+    aliases: Option<&'a HostAliases>,
+    more: impl Iterator<Item = &'a S>,
+) -> Vec<&'a str> {
+    let asked = aliases.map_or(&[][..], HostAliases::targets);
+    let mut targets: Vec<&str> = asked.iter().map(AsRef::as_ref).collect();
+    for target in more {
+        if !targets.contains(&target.as_ref()) {
+            targets.push(target.as_ref());
+        }
+    }
+    targets
 }
 
 /// The intent of a template no controller owns, whose annotation holds
@@ -169,14 +180,6 @@ fn with_asked_items(mut items: Vec<Item>, aliases: Option<&HostAliases>) -> Vec<
         }
     }
     items
-}
-
-/// The names of `items` that point at the host.
-fn host_names(items: &[Item]) -> Vec<String> {
-    (items.iter())
-        .filter(|item| item.target.is_none())
-        .map(|item| item.name.clone())
-        .collect()
 }
 
 /// The names of `items` that point at a target, with it.

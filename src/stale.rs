@@ -74,12 +74,8 @@ where
 /// point at the host), then `injectHostnames` unless it opts out.
 fn host_names(object: &str, settings: &Settings) -> Vec<String> {
     let annotated = intent::annotation(object, &POD_METADATA).map(intent::parse_raw);
-    let mut names: Vec<String> = match annotated {
-        Some(Ok(items)) => items
-            .into_iter()
-            .filter(|item| item.target.is_none())
-            .map(|item| item.name)
-            .collect(),
+    let mut names = match annotated {
+        Some(Ok(items)) => intent::host_names(&items),
         _ => Vec::new(),
     };
     if takes_injection(object) {
