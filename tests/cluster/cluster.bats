@@ -8,7 +8,7 @@
 HOST=192.168.65.254
 MOVED=192.168.65.3
 ENTRIES='[{"hostnames":["static.local"],"ip":"10.0.0.7"},{"hostnames":["db.local","cache.local"],"ip":"192.168.65.254"}]'
-REJECTED='admission webhook "clusterwide-host-gateway.kubewarden.admission" denied the request'
+REJECTED='admission webhook "kw.cap.host-gateway.kubewarden.admission" denied the request'
 
 setup() {
   cd "$BATS_TEST_DIRNAME/manifests"
@@ -333,9 +333,9 @@ edit() {
 
 @test "a namespaced AdmissionPolicy on its own rewrites in its namespace" {
   local_only
-  jq '.items[] | select(.metadata.name == "clusterwide-host-gateway")' \
+  jq '.items[] | select(.metadata.name == "kw.cap.host-gateway")' \
     "$CLUSTER_STATE/webhooks.json" >"$BATS_TEST_TMPDIR/clusterwide.json"
-  kubectl delete mutatingwebhookconfiguration clusterwide-host-gateway
+  kubectl delete mutatingwebhookconfiguration kw.cap.host-gateway
   run kubectl apply -n team -f pod.yaml
   kubectl create -f "$BATS_TEST_TMPDIR/clusterwide.json"
   [ "$status" -eq 0 ] || fail "$output"
@@ -588,7 +588,7 @@ pods_hold() {
   "$BATS_TEST_DIRNAME/policy-server" start
   [ "$plain" -eq 0 ] || fail "$plain_output"
   [ "$status" -eq 1 ]
-  [[ "$output" == *'failed calling webhook "clusterwide-host-gateway.kubewarden.admission"'* ]] || fail "$output"
+  [[ "$output" == *'failed calling webhook "kw.cap.host-gateway.kubewarden.admission"'* ]] || fail "$output"
   run kubectl get deployment/while-down
   [ "$status" -eq 1 ]
   [[ "$output" == *'"while-down" not found'* ]]
@@ -608,7 +608,7 @@ audit() {
           requestKind: {group: "", version: "v1", kind: "Pod"},
           operation: "CREATE", userInfo: {}, object: ., oldObject: null, options: null}}' |
     curl -s --cacert "$CLUSTER_STATE/ca.crt" -H 'Content-Type: application/json' --data-binary @- \
-      "https://127.0.0.1:$ps_port/audit/clusterwide-host-gateway-stale-addresses" |
+      "https://127.0.0.1:$ps_port/audit/kw.cap.host-gateway-stale-addresses" |
     jq -r '.response | .allowed, (.status.code // "no code"), (.status.message // "no message")'
 }
 

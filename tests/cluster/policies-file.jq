@@ -1,6 +1,8 @@
 # The policies file that the Kubewarden controller writes for policy-server
 # (internal/controller/policyserver_controller_configmap.go, kubewarden
-# controller v1.36): one entry per policy under its unique name, with
+# controller v1.36; unique names as renamed in 1.37.2,
+# GHSA-m5vp-9g65-pv6v: `kw.cap.<name>`, `kw.ap.<namespace>.<name>`, from
+# GetUniqueName in api/policies/v1): one entry per policy under its unique name, with
 # `policyMode`, `allowedToMutate`, `settings`, `timeoutEvalSeconds` and
 # `hostCapabilities`: ["*"] for a ClusterAdmissionPolicy, and for an
 # AdmissionPolicy the PolicyServer's namespacedPoliciesCapabilities, which
@@ -8,8 +10,8 @@
 # Input: `kubectl get clusteradmissionpolicies,admissionpolicies -A -o json`.
 [.items[]
   | (if .kind == "ClusterAdmissionPolicy"
-     then "clusterwide-" + .metadata.name
-     else "namespaced-" + .metadata.namespace + "-" + .metadata.name end) as $id
+     then "kw.cap." + .metadata.name
+     else "kw.ap." + .metadata.namespace + "." + .metadata.name end) as $id
   | {key: $id, value: ({
       namespacedName: {namespace: (.metadata.namespace // ""), name: .metadata.name},
       module: $wasm,

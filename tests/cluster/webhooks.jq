@@ -1,7 +1,9 @@
 # The MutatingWebhookConfiguration that the Kubewarden controller makes of
 # each mutating policy, and the ValidatingWebhookConfiguration of each other
 # (internal/controller/policy_subreconciler_webhook.go, kubewarden
-# controller v1.36): named by the policy's unique name, one
+# controller v1.36; unique names as renamed in 1.37.2,
+# GHSA-m5vp-9g65-pv6v: `kw.cap.<name>`, `kw.ap.<namespace>.<name>`, from
+# GetUniqueName in api/policies/v1): named by the policy's unique name, one
 # webhook `<unique name>.kubewarden.admission` at `/validate/<unique name>`,
 # the policy's rules, failurePolicy, matchPolicy, objectSelector,
 # timeoutSeconds and matchConditions, sideEffects None unless set, and
@@ -14,8 +16,8 @@
 # Input: `kubectl get clusteradmissionpolicies,admissionpolicies -A -o json`.
 {apiVersion: "v1", kind: "List", items: [.items[]
   | (if .kind == "ClusterAdmissionPolicy"
-     then "clusterwide-" + .metadata.name
-     else "namespaced-" + .metadata.namespace + "-" + .metadata.name end) as $id
+     then "kw.cap." + .metadata.name
+     else "kw.ap." + .metadata.namespace + "." + .metadata.name end) as $id
   | {apiVersion: "admissionregistration.k8s.io/v1",
      kind: (if .spec.mutating then "MutatingWebhookConfiguration" else "ValidatingWebhookConfiguration" end),
      metadata: {name: $id, labels: {"app.kubernetes.io/part-of": "kubewarden"}},
