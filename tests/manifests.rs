@@ -413,12 +413,15 @@ fn match_conditions_select_exactly_what_the_policy_changes_or_refuses() {
 fn host_network_values_leave_no_port_to_share() {
     let dir = root().join("deploy/host-network");
     let values = |name: &str| yaml_documents(&dir.join(name)).remove(0);
-    let v137 = values("values-1.37.yaml");
+    let admission_controller = values("values-admission-controller.yaml");
     let controller_136 = values("values-1.36-controller.yaml");
     let defaults_136 = values("values-1.36-defaults.yaml");
-    assert_eq!(v137["hostNetwork"], true);
+    assert_eq!(admission_controller["hostNetwork"], true);
     assert_eq!(controller_136["hostNetwork"], true);
-    for policy_server in [&v137["policyServer"], &defaults_136["policyServer"]] {
+    for policy_server in [
+        &admission_controller["policyServer"],
+        &defaults_136["policyServer"],
+    ] {
         let port = |key: &str, default: u64| policy_server[key].as_u64().unwrap_or(default);
         let mut ports = vec![
             9443,
