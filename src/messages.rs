@@ -191,7 +191,7 @@ impl fmt::Display for Rejection {
                 "{} {} at {}, but the host is now at {}; {fix}",
                 counted(names, 8),
                 if names.len() == 1 { "points" } else { "point" },
-                join(held.iter().map(String::as_str), ", "),
+                counted(held, 4),
                 join(current.iter().map(String::as_str), ", "),
             ),
             Rejection::CannotCheck(shortfall) => format!(

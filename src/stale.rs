@@ -6,6 +6,8 @@
 //! the `/etc/hosts` it started with; unlike Docker, restarting a container
 //! does not re-read it: the Pod must be made again.
 
+use std::borrow::Cow;
+use std::collections::HashSet;
 use std::net::IpAddr;
 
 use crate::inject::takes_injection;
@@ -45,8 +47,11 @@ where
             return Verdict::Reject(Rejection::CannotCheck(shortfall));
         }
     };
+    // Names are 80 at most (a short scan finds a repeat); addresses are
+    // one per entry, so a set keeps this linear.
     let mut stale_names: Vec<String> = Vec::new();
     let mut stale_addresses: Vec<String> = Vec::new();
+    let mut seen: HashSet<Cow<str>> = HashSet::new();
     for (held_name, ip) in &held {
         if current.contains(ip) {
             continue;
@@ -55,7 +60,7 @@ where
             stale_names.push(held_name.clone());
         }
         let ip = ip.to_string();
-        if !stale_addresses.contains(&ip) {
+        if seen.insert(Cow::Owned(ip.clone())) {
             stale_addresses.push(ip);
         }
     }

@@ -176,3 +176,24 @@ fn without_the_setting_the_same_request_is_rewritten() {
     });
     assert!(matches!(verdict, Verdict::Mutate(_)), "{verdict:?}");
 }
+
+/// A Pod holding a name at 50,000 addresses (a 2 MiB object): refused in
+/// one short sentence that names the first addresses and keeps its fix.
+#[test]
+fn a_pod_holding_a_name_at_many_addresses_is_told_its_fix_in_one_sentence() {
+    let mut request = audit_request("pod_bare_moved.json");
+    let entries: Vec<Value> = (0..50_000)
+        .map(|i| {
+            let ip = format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
+            json!({"ip": ip, "hostnames": ["db.local"]})
+        })
+        .collect();
+    request["object"]["spec"]["hostAliases"] = Value::Array(entries);
+    let mut dns = ScriptedDns::docker_desktop();
+    let verdict = report(&request, json!({}), &mut dns);
+    assert_eq!(
+        message(&verdict),
+        "db.local points at 10.0.0.0, 10.0.0.1, 10.0.0.2, 10.0.0.3 and 49996 more, but the host \
+         is now at 192.168.65.254; recreate the Pod: kubectl -n dev delete pod debug"
+    );
+}
