@@ -3,7 +3,7 @@
 //! run, so the figures are ratios. Prints the module size too.
 
 use host_gateway_test_support::wasm_host as common;
-use host_gateway_test_support::{INGRESS_ADDRESS, INGRESS_SERVICE};
+use host_gateway_test_support::{INGRESS_ADDRESS, INGRESS_SERVICE, pod_holding_stale_addresses};
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -88,20 +88,6 @@ fn big_deployment(kib: usize) -> Vec<u8> {
     spliced.into_bytes()
 }
 
-/// The report form's worst case: a Pod holding `db.local` at 50,000
-/// addresses, none of them the host's (refused, naming the first four).
-fn stale_pod() -> Value {
-    let mut request = fixture("audit/pod_bare_moved.json");
-    let entries: Vec<Value> = (0..50_000)
-        .map(|i| {
-            let ip = format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
-            json!({"ip": ip, "hostnames": ["db.local"]})
-        })
-        .collect();
-    request["object"]["spec"]["hostAliases"] = Value::Array(entries);
-    request
-}
-
 /// Median time per call over `samples` batches of `batch` calls, of a
 /// payload the module answers with `"accepted": accepted`.
 fn time_per_call(policy: &Policy, payload: &[u8], accepted: bool) -> Duration {
@@ -183,7 +169,10 @@ fn main() {
     ));
     cases.push((
         "10. report form: 50,000 stale addresses (refused)".into(),
-        payload(&json!({"reportStale": true}), &stale_pod()),
+        payload(
+            &json!({"reportStale": true}),
+            &pod_holding_stale_addresses(50_000),
+        ),
     ));
     if quick {
         for (name, bytes) in &cases {

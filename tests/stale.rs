@@ -7,7 +7,7 @@ use rstest::rstest;
 use serde_json::{Value, json};
 
 use host_gateway_policy::{Rejection, Verdict, evaluate};
-use host_gateway_test_support::{ScriptedDns, payload, test_data};
+use host_gateway_test_support::{ScriptedDns, payload, pod_holding_stale_addresses, test_data};
 
 fn audit_request(name: &str) -> Value {
     let path = test_data(&format!("audit/{name}"));
@@ -181,14 +181,7 @@ fn without_the_setting_the_same_request_is_rewritten() {
 /// one short sentence that names the first addresses and keeps its fix.
 #[test]
 fn a_pod_holding_a_name_at_many_addresses_is_told_its_fix_in_one_sentence() {
-    let mut request = audit_request("pod_bare_moved.json");
-    let entries: Vec<Value> = (0..50_000)
-        .map(|i| {
-            let ip = format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
-            json!({"ip": ip, "hostnames": ["db.local"]})
-        })
-        .collect();
-    request["object"]["spec"]["hostAliases"] = Value::Array(entries);
+    let request = pod_holding_stale_addresses(50_000);
     let mut dns = ScriptedDns::docker_desktop();
     let verdict = report(&request, json!({}), &mut dns);
     assert_eq!(

@@ -94,6 +94,21 @@ pub fn read_fixture(name: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// The report form's worst case: the audit scanner's request for the bare
+/// Pod of `audit/pod_bare_moved.json`, holding `db.local` at `count`
+/// addresses (10.0.0.0 on), none of them the host's.
+pub fn pod_holding_stale_addresses(count: usize) -> Value {
+    let mut request = read_fixture("audit/pod_bare_moved.json");
+    let entries: Vec<Value> = (0..count)
+        .map(|i| {
+            let ip = format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
+            serde_json::json!({"ip": ip, "hostnames": ["db.local"]})
+        })
+        .collect();
+    request["object"]["spec"]["hostAliases"] = Value::Array(entries);
+    request
+}
+
 /// `test_data/outcomes.json`: each request fixture and whether the policy
 /// accepts it as is (`accept`) or rewrites it (`mutate`) under the default
 /// settings when `host.docker.internal` resolves.
